@@ -1,0 +1,26 @@
+"""mashdemand: demand forecasting and staffing for Multi-Agency Safeguarding Hubs (MASH).
+
+The public API a notebook imports::
+
+    import mashdemand as md
+    summary = md.ingest_contacts("export.csv", store="data/mashdemand.duckdb")
+    with md.Store("data/mashdemand.duckdb") as st:
+        daily = st.daily_counts(by=["source"])
+"""
+
+__version__ = "0.1.0"
+
+from mashdemand.ingest import IngestError, IngestSummary, ingest_contacts, read_table  # noqa: E402
+from mashdemand.schema import SchemaError  # noqa: E402
+from mashdemand.store import Store, StoreError  # noqa: E402
+
+__all__ = [
+    "IngestError",
+    "IngestSummary",
+    "SchemaError",
+    "Store",
+    "StoreError",
+    "__version__",
+    "ingest_contacts",
+    "read_table",
+]

@@ -1,0 +1,149 @@
+"""The ``mashdemand`` command line: a thin Typer wrapper over importable functions.
+
+Every command explains itself with ``--help``. Bad input gives one line on stderr naming the
+file, row or column, and exit code 2; an unexpected failure gives one line and exit code 1.
+Never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mashdemand.store import DEFAULT_STORE
+
+app = typer.Typer(
+    name="mashdemand",
+    help="Forecast MASH demand and turn it into staffing recommendations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BAD_INPUT = 2
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn bad-input errors into one line on stderr and exit code 2."""
+    from mashdemand.ingest.readers import IngestError
+    from mashdemand.schema import SchemaError
+    from mashdemand.store import StoreError
+
+    try:
+        yield
+    except (IngestError, SchemaError, StoreError, FileNotFoundError) as exc:
+        typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Contact-log exports: .csv, .xlsx, .parquet")],
+    store: Annotated[
+        Path, typer.Option(help="The DuckDB store (created if missing).")
+    ] = DEFAULT_STORE,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help='Column-mapping TOML: [columns] canonical = "Export Name".'),
+    ] = None,
+    summary_json: Annotated[
+        Path | None, typer.Option("--summary-json", help="Write the ingest summary as JSON here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Load contact logs into the store: dedupe on contact_id, quarantine unusable rows.
+
+    Columns outside the contract (names, dates of birth, NHS numbers...) are dropped before
+    anything is stored; only their names are listed in the summary.
+    """
+    from mashdemand.ingest import ingest_contacts
+
+    with _user_errors():
+        summary = ingest_contacts(paths, store=store, mapping=mapping)
+    if summary_json is not None:
+        summary.to_json(summary_json)
+    if not quiet:
+        typer.echo(format_summary(summary.to_dict()))
+
+
+def format_summary(s: dict) -> str:
+    """Human-readable ingest summary (a few lines)."""
+    lines = [
+        f"store {s['store']}: read {s['rows_read']:,} rows; accepted {s['rows_accepted']:,}, "
+        f"duplicate {s['rows_duplicate']:,}, quarantined {s['rows_quarantined']:,} "
+        f"(of which conflicts {s['rows_conflict']:,})",
+    ]
+    if s["min_received_at"]:
+        lines.append(f"accepted contacts received {s['min_received_at']} to {s['max_received_at']}")
+    for reason, n in s["quarantine_reasons"].items():
+        lines.append(f"  quarantined: {reason}: {n:,}")
+    if s["dropped_columns"]:
+        lines.append(f"dropped columns (not stored): {', '.join(s['dropped_columns'])}")
+    mapped = {k: v for k, v in s.get("values_mapped_to_other", {}).items() if v}
+    for col, n in mapped.items():
+        lines.append(f"  {col}: {n:,} unknown values recorded as 'other'")
+    return "\n".join(lines)
+
+
+@app.command()
+def summary(
+    store: Annotated[Path, typer.Option(help="The DuckDB store.")] = DEFAULT_STORE,
+) -> None:
+    """Summarise the store: contacts per hub and month span, quarantine by reason."""
+    from mashdemand.store import Store
+
+    with _user_errors(), Store(store, read_only=True) as st:
+        typer.echo(st.overview_text())
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write the sample force into.")] = Path(
+        "data/sample"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20170101,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last day (YYYY-MM-DD); default: end of the latest complete quarter."),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Also write the whole force as contacts_full.csv.")
+    ] = False,
+) -> None:
+    """Generate the synthetic Thames Valley force (9 hubs, January 2017 onwards)."""
+    from mashdemand.sample import write_sample
+
+    with _user_errors():
+        written = write_sample(out, seed=seed, end=end, full=full)
+    for name, path in written.items():
+        typer.echo(f"wrote {name}: {path}")
+
+
+def main() -> None:
+    """Console-script entry point: run the app; any unexpected error becomes one line."""
+    try:
+        rv = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("mashdemand: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors: click's message
+            exc.show()
+            sys.exit(exc.exit_code)
+        typer.echo(f"mashdemand: error: {type(exc).__name__}: {_one_line(exc)}", err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Ingest stage: readers (CSV/XLSX/Parquet), parsing (UK dates, vocabularies), pipeline."""
+
+from mashdemand.ingest.pipeline import IngestSummary, ingest_contacts, parse_contacts
+from mashdemand.ingest.readers import IngestError, load_mapping, read_table
+
+__all__ = [
+    "IngestError",
+    "IngestSummary",
+    "ingest_contacts",
+    "load_mapping",
+    "parse_contacts",
+    "read_table",
+]
