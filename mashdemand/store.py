@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from mashdemand import schema
 
@@ -220,7 +221,8 @@ class Store:
         """
         if len(frame) == 0:
             return 0
-        self.con.register("_new", frame[list(columns)])
+        # Arrow scans faster than pandas' object and string columns.
+        self.con.register("_new", pa.Table.from_pandas(frame[list(columns)], preserve_index=False))
         try:
             cols = ", ".join(columns)
             sql = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _new"

@@ -267,11 +267,15 @@ def _process(
     status = np.where(usable, "accepted", "quarantined").astype(object)
 
     # Within the file: first occurrence of an id wins; repeats are duplicates or conflicts.
-    ok = parsed.loc[usable]
+    ok = parsed.loc[usable, [schema.CONTACT_ID, "row_hash"]]
     first = ~ok.duplicated(schema.CONTACT_ID, keep="first")
-    first_hash = ok.groupby(schema.CONTACT_ID, sort=False)["row_hash"].transform("first")
-    repeat_same = (~first & (ok["row_hash"] == first_hash)).to_numpy()
-    repeat_diff = (~first & (ok["row_hash"] != first_hash)).to_numpy()
+    if first.all():  # the usual case: no id repeats within the file
+        first_hash = ok["row_hash"]
+        repeat_same = repeat_diff = np.zeros(len(ok), dtype=bool)
+    else:
+        first_hash = ok.groupby(schema.CONTACT_ID, sort=False)["row_hash"].transform("first")
+        repeat_same = (~first & (ok["row_hash"] == first_hash)).to_numpy()
+        repeat_diff = (~first & (ok["row_hash"] != first_hash)).to_numpy()
     ok_pos = np.flatnonzero(usable)
     status[ok_pos[repeat_same]] = "duplicate"
     status[ok_pos[repeat_diff]] = "quarantined"

@@ -212,8 +212,8 @@ def read_csv(path: Path, mapping: dict[str, str]) -> RawTable:
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise IngestError(f"{path}: cannot be read as CSV ({msg})") from None
-    # skip_rows=1 makes pyarrow count lines after the header: line n of data = file line n+1.
-    malformed = sorted(int(b) + 1 for b in bad if b is not None)
+    # pyarrow numbers rows by physical line in the file (header = line 1), as a spreadsheet does.
+    malformed = sorted(int(b) for b in bad if b is not None)
     frame = table.to_pandas().rename(columns=rename)
     frame[ROW_NUMBER] = _row_numbers(len(frame), malformed)
     return RawTable(path, frame, malformed, dropped)

@@ -1,0 +1,832 @@
+"""A seeded, deterministic synthetic force: nine Thames Valley hubs' contact logs.
+
+The sample force lets every stage (ingest, forecast, staffing, report) be run, tested and
+demonstrated without real, personal data. It is synthetic: volumes and patterns are chosen to
+look like the published descriptions in DOMAIN.md, not fitted to any force's records.
+
+Generating process
+------------------
+For each hub ``h``, source ``s`` (police, education, health, local_authority, public, other)
+and local UK day ``d`` the expected number of contacts is a product of effects::
+
+    lambda[h, s, d] = rate[s] * population[h] / 1000 * need[h]
+                      * growth[h, s](d) * confidence(d) * day_of_week[s](d)
+                      * school_term[s](d) * bank_holiday[s](d) * late_december[s](d)
+                      * covid[s](d) * process_changes[h, s](d) * scale
+
+* ``rate[s]`` -- contacts per 1,000 residents per weekday at mid-2023 levels
+  (:data:`SOURCE_RATE`), calibrated so that Oxfordshire receives about 5,000-5,800 contacts a
+  month in 2023-2026 ("over 5000 contacts each month") and the sources' shares of all contacts
+  are police ~47%, education ~17%, health ~12%, local authority ~10%, public ~8%, other ~6%.
+* ``population[h]`` -- ONS mid-2023 population (:data:`HUB_DRIVERS`); ``need[h]`` a mild
+  synthetic contact-rate multiplier (:data:`HUB_NEED`), so Berkshire unitaries receive about
+  900-1,700 contacts a month.
+* ``growth`` -- population relative to mid-2023: log-linear between the ONS mid-2017 and
+  mid-2023 estimates (extrapolated before 2017), then after mid-2023 growing by the hub's mean
+  MHCLG net additional dwellings (2017-18 to 2023-24) times 2.4 residents per dwelling.
+  Education contacts follow the child (0-17) population instead.
+* ``confidence`` -- public confidence in reporting: +2% a year (1.02 ** years since mid-2023).
+* ``day_of_week`` -- police every day (weekends ~77% of a weekday); public every day
+  (weekends ~82%); education, health and local authority on working days with a small weekend
+  trickle (:data:`DAY_OF_WEEK`).
+* ``school_term`` -- education only: 8% of normal in school holidays
+  (:func:`mashdemand.calendar.school_holidays`), +20% in the last week before each break, and
+  a September surge of +30% on the day pupils return, fading linearly over 30 days.
+* ``bank_holiday`` -- police unaffected; public 80%, other 40%, education/health/local
+  authority 10-15% of a normal weekday. ``late_december`` -- health and local authority 60%
+  and public 90% on the working days between Christmas and New Year.
+* ``covid`` -- dates from :func:`mashdemand.calendar.load_interventions`, effects by source in
+  :data:`COVID_EFFECTS`: the first lockdown cuts education by 80% while schools were closed
+  (55% after the partial reopening on 1 June 2020) and health/local authority by 30%, police
+  slightly up (+3%, more domestic abuse: 8% of police contacts in the window are re-labelled
+  domestic abuse); the 2021 school closure cuts education by 65%. After each school closure,
+  education rebounds: +25% on the return day (2 September 2020, 8 March 2021), fading
+  linearly over 8 weeks (local authority +10%).
+* ``process_changes`` -- permanent steps (:data:`PROCESS_CHANGES`): training that raised
+  officers' identification of risk (police +12% from 1 October 2019, force-wide) and
+  police-contact triage in Oxfordshire (police contacts reaching the hub -15% from 1 April
+  2022). Robotic Process Automation goes live on 1 June 2021 (:data:`RPA_GO_LIVE`): from then
+  85% of contacts have ``rpa`` true; it does not change volumes.
+
+Counts are negative binomial: ``lambda`` times a gamma day-level factor (shape
+:data:`OVERDISPERSION_SHAPE`, mean 1, coefficient of variation ~16%), then Poisson.
+
+Each contact then gets, by vectorised draws (no Python loop per contact): an arrival time from
+the source's hour-of-day profile (:data:`HOUR_PROFILE`; police round the clock with an
+evening peak, education 08:00-16:00 peaking after drop-off and mid-afternoon, health and local
+authority office hours, public daytime and evenings; times in the spring DST gap are moved an
+hour forward), a subject (child ~75%), a priority (urgent ~2%, high ~6%, medium ~14%,
+standard ~78%; ~95% of police contacts medium or standard), a category by source, the
+decision time (urgent: log-normal calendar delay, median 90 minutes, ~5% beyond 4 hours;
+high, medium and standard: gamma delays in working time, 08:00-16:00 Monday-Thursday and to
+15:30 on Friday, outside bank holidays, with means of 3 hours, 1.25 days and 2 days so that
+a small share breaches the 1-, 3- and 7-day standards) and an outcome whose mix depends on
+priority (strategy discussions mostly for urgent contacts).
+
+Every hub has its own random stream (``numpy.random.default_rng([seed, hub position])``), so
+a hub's log does not depend on which other hubs are generated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mashdemand import calendar as cal
+from mashdemand import schema
+from mashdemand.hubs import HUB_SLUGS
+
+__all__ = [
+    "CATEGORIES",
+    "HUB_DRIVERS",
+    "OUTCOMES",
+    "PROCESS_CHANGES",
+    "daily_counts",
+    "default_end",
+    "expected_daily",
+    "generate_contacts",
+    "write_sample",
+]
+
+DEFAULT_SEED = 20170101
+DEFAULT_START = "2017-01-01"
+
+CATEGORIES: tuple[str, ...] = (
+    "domestic_abuse",
+    "neglect",
+    "physical_abuse",
+    "sexual_abuse",
+    "emotional_abuse",
+    "mental_health",
+    "exploitation",
+    "missing",
+    "substance_misuse",
+    "other",
+)
+OUTCOMES: tuple[str, ...] = ("nfa", "early_help", "social_care", "strategy_discussion")
+
+
+# --- Drivers (hard-coded so the package does not need /work/shared at run time) ------------
+@dataclass(frozen=True)
+class HubDrivers:
+    """Population and housing figures for one hub.
+
+    Attributes
+    ----------
+    population_2017, population_2023 : int
+        ONS mid-year estimates, all ages [people].
+    children_2017, children_2023 : int
+        ONS mid-year estimates, aged 0-17 [people].
+    dwellings_per_year : float
+        Mean MHCLG net additional dwellings, financial years 2017-18 to 2023-24 [dwellings/year].
+    """
+
+    population_2017: int
+    population_2023: int
+    children_2017: int
+    children_2023: int
+    dwellings_per_year: float
+
+
+#: Sources: ONS mid-year population estimates, all ages, April 2023 geography
+#: (``ons_population_all_ages_2001_2023.csv``: Oxfordshire is the sum of its five districts
+#: E07000177-E07000181; Buckinghamshire is E06000060, which sums its four former districts);
+#: ONS mid-year estimates of children aged 0-17 as published by DfE
+#: (``ons_child_population_2012_2024.csv``: Buckinghamshire 2017 under E10000002);
+#: MHCLG Live Table 122 net additional dwellings (``mhclg_net_additional_dwellings_2001_2023.csv``,
+#: columns 2017-2023 = financial years 2017-18 to 2023-24; Buckinghamshire = E10000002 to
+#: 2019-20 then E06000060; Oxfordshire = county E10000025). Read once on 2026-11-24.
+HUB_DRIVERS: dict[str, HubDrivers] = {
+    "bracknell-forest": HubDrivers(120_164, 128_351, 27_321, 28_886, 822.0),
+    "reading": HubDrivers(173_047, 178_196, 37_270, 38_261, 802.0),
+    "slough": HubDrivers(154_573, 160_713, 42_480, 45_545, 548.0),
+    "west-berkshire": HubDrivers(160_729, 163_367, 35_544, 35_612, 588.0),
+    "windsor-and-maidenhead": HubDrivers(152_648, 155_239, 34_094, 34_462, 475.0),
+    "wokingham": HubDrivers(165_664, 183_870, 38_272, 43_596, 1249.0),
+    "buckinghamshire": HubDrivers(538_762, 566_694, 121_026, 128_126, 2711.0),
+    "milton-keynes": HubDrivers(276_588, 298_270, 67_970, 73_164, 2074.0),
+    "oxfordshire": HubDrivers(696_188, 750_230, 142_703, 153_988, 4699.0),
+}
+RESIDENTS_PER_DWELLING = 2.4  # England average household size is about 2.4 (ONS, Census 2021)
+
+#: Synthetic contact-rate multiplier per hub (need relative to the force) [dimensionless].
+HUB_NEED: dict[str, float] = {
+    "bracknell-forest": 1.00,
+    "reading": 1.10,
+    "slough": 1.15,
+    "west-berkshire": 0.95,
+    "windsor-and-maidenhead": 0.90,
+    "wokingham": 0.85,
+    "buckinghamshire": 0.95,
+    "milton-keynes": 1.05,
+    "oxfordshire": 1.00,
+}
+HUB_PREFIX: dict[str, str] = {
+    "bracknell-forest": "BF",
+    "reading": "RD",
+    "slough": "SL",
+    "west-berkshire": "WB",
+    "windsor-and-maidenhead": "WM",
+    "wokingham": "WK",
+    "buckinghamshire": "BK",
+    "milton-keynes": "MK",
+    "oxfordshire": "OX",
+}
+
+# --- Rates and profiles -------------------------------------------------------------------
+SOURCES = schema.SOURCES
+#: Contacts per 1,000 residents per weekday at mid-2023 levels, before calendar effects.
+SOURCE_RATE: dict[str, float] = {
+    "police": 0.1129,
+    "education": 0.0718,
+    "health": 0.0402,
+    "local_authority": 0.0344,
+    "public": 0.0206,
+    "other": 0.0179,
+}
+#: Day-of-week multipliers, Monday..Sunday.
+DAY_OF_WEEK: dict[str, tuple[float, ...]] = {
+    "police": (1.00, 1.00, 1.00, 1.00, 1.03, 0.80, 0.74),
+    "education": (1.00, 1.03, 1.03, 1.00, 0.94, 0.03, 0.02),
+    "health": (1.06, 1.00, 1.00, 1.00, 0.94, 0.12, 0.10),
+    "local_authority": (1.06, 1.00, 1.00, 1.00, 0.94, 0.06, 0.05),
+    "public": (1.00, 1.00, 1.00, 1.00, 1.00, 0.85, 0.80),
+    "other": (1.00, 1.00, 1.00, 1.00, 0.95, 0.40, 0.35),
+}
+BANK_HOLIDAY: dict[str, float] = {
+    "police": 1.00,
+    "education": 0.10,
+    "health": 0.15,
+    "local_authority": 0.10,
+    "public": 0.80,
+    "other": 0.40,
+}
+LATE_DECEMBER: dict[str, float] = {"health": 0.6, "local_authority": 0.6, "public": 0.9}
+SCHOOL_HOLIDAY_EDUCATION = 0.08
+PRE_BREAK_EDUCATION = 1.20
+SEPTEMBER_SURGE = 0.30  # +30% on return day, fading linearly
+SEPTEMBER_SURGE_DAYS = 30
+CONFIDENCE_GROWTH = 0.02  # per year
+OVERDISPERSION_SHAPE = 40.0
+
+#: COVID-19 multipliers by intervention name and source. ``education_closed`` applies to
+#: education while schools were closed to most pupils; ``education`` after that in the window.
+COVID_EFFECTS: dict[str, dict[str, float]] = {
+    "covid_lockdown_1": {
+        "police": 1.03,
+        "education_closed": 0.20,
+        "education": 0.45,
+        "health": 0.70,
+        "local_authority": 0.70,
+        "public": 1.10,
+        "other": 0.80,
+    },
+    "covid_lockdown_2": {
+        "education": 0.95,
+        "health": 0.90,
+        "local_authority": 0.90,
+        "other": 0.90,
+    },
+    "covid_school_closure_2021": {
+        "police": 1.02,
+        "education_closed": 0.35,
+        "health": 0.80,
+        "local_authority": 0.85,
+        "public": 1.05,
+        "other": 0.85,
+    },
+}
+REBOUND: dict[str, float] = {"education": 0.25, "local_authority": 0.10}
+REBOUND_DAYS = 56
+LOCKDOWN_DOMESTIC_ABUSE_SHIFT = 0.08
+
+
+@dataclass(frozen=True)
+class ProcessChange:
+    """A permanent step change in the contacts reaching a hub (synthetic)."""
+
+    name: str
+    start: str
+    source: str
+    multiplier: float
+    hub: str = ""  # "" = force-wide
+    note: str = ""
+
+
+PROCESS_CHANGES: tuple[ProcessChange, ...] = (
+    ProcessChange(
+        "police_risk_identification_training",
+        "2019-10-01",
+        "police",
+        1.12,
+        note="Training that raised officers' identification of risk, force-wide.",
+    ),
+    ProcessChange(
+        "oxfordshire_police_contact_triage",
+        "2022-04-01",
+        "police",
+        0.85,
+        hub="oxfordshire",
+        note="Police-contact triage before the hub; fewer low-level contacts reach it.",
+    ),
+)
+RPA_GO_LIVE = "2021-06-01"
+RPA_SHARE = 0.85
+
+
+def _profile(weights: dict[int, float]) -> np.ndarray:
+    p = np.array([weights.get(h, 0.0) for h in range(24)], dtype=float)
+    return p / p.sum()
+
+
+#: Hour-of-day arrival probabilities (local time) by source.
+HOUR_PROFILE: dict[str, np.ndarray] = {
+    "police": _profile(
+        dict(enumerate([2.2, 1.8, 1.5, 1.2, 1.0, 1.0, 1.4, 2.4, 3.6, 4.6, 5.0, 5.1,
+                        5.2, 5.2, 5.4, 5.6, 5.9, 6.3, 6.6, 6.7, 6.4, 5.6, 4.3, 3.0]))
+    ),
+    "education": _profile(
+        {7: 0.5, 8: 6, 9: 14, 10: 13, 11: 9, 12: 7, 13: 10, 14: 13, 15: 12, 16: 7, 17: 3,
+         18: 1.5, 19: 0.8, 20: 0.4, 21: 0.2}
+    ),
+    "health": _profile(
+        {0: 0.3, 1: 0.2, 2: 0.2, 3: 0.2, 4: 0.2, 5: 0.3, 6: 0.5, 7: 1.2, 8: 5, 9: 10, 10: 12,
+         11: 11, 12: 8, 13: 9, 14: 11, 15: 10, 16: 7, 17: 3.5, 18: 1.5, 19: 1, 20: 0.8,
+         21: 0.6, 22: 0.5, 23: 0.4}
+    ),
+    "local_authority": _profile(
+        {7: 0.5, 8: 6, 9: 12, 10: 13, 11: 12, 12: 8, 13: 9, 14: 12, 15: 12, 16: 8, 17: 4,
+         18: 1, 19: 0.5, 20: 0.3}
+    ),
+    "public": _profile(
+        dict(enumerate([0.8, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 2.0, 4.0, 6.0, 6.5, 6.5,
+                        6.3, 6.3, 6.3, 6.2, 6.3, 6.5, 6.8, 7.0, 6.5, 5.0, 3.0, 1.5]))
+    ),
+    "other": _profile(
+        {0: 0.5, 1: 0.3, 2: 0.3, 3: 0.3, 4: 0.3, 5: 0.4, 6: 0.8, 7: 2, 8: 6, 9: 10, 10: 11,
+         11: 10, 12: 8, 13: 9, 14: 10, 15: 9, 16: 7, 17: 4, 18: 2.5, 19: 2, 20: 1.5, 21: 1.2,
+         22: 0.9, 23: 0.7}
+    ),
+}
+
+#: Share of contacts about a child, by source.
+CHILD_SHARE: dict[str, float] = {
+    "police": 0.66,
+    "education": 0.985,
+    "health": 0.68,
+    "local_authority": 0.78,
+    "public": 0.74,
+    "other": 0.70,
+}
+#: Priority mix (urgent, high, medium, standard) by source.
+PRIORITY_MIX: dict[str, tuple[float, float, float, float]] = {
+    "police": (0.010, 0.040, 0.080, 0.870),
+    "education": (0.030, 0.080, 0.200, 0.690),
+    "health": (0.030, 0.080, 0.180, 0.710),
+    "local_authority": (0.030, 0.090, 0.200, 0.680),
+    "public": (0.020, 0.060, 0.160, 0.760),
+    "other": (0.020, 0.060, 0.160, 0.760),
+}
+#: Category mix by source, in the order of :data:`CATEGORIES`.
+CATEGORY_MIX: dict[str, tuple[float, ...]] = {
+    "police": (0.40, 0.08, 0.08, 0.05, 0.04, 0.08, 0.06, 0.10, 0.05, 0.06),
+    "education": (0.08, 0.25, 0.15, 0.06, 0.18, 0.12, 0.04, 0.02, 0.02, 0.08),
+    "health": (0.10, 0.18, 0.10, 0.04, 0.08, 0.30, 0.03, 0.01, 0.10, 0.06),
+    "local_authority": (0.15, 0.25, 0.08, 0.05, 0.12, 0.12, 0.06, 0.04, 0.05, 0.08),
+    "public": (0.20, 0.30, 0.12, 0.05, 0.10, 0.08, 0.03, 0.02, 0.04, 0.06),
+    "other": (0.15, 0.20, 0.10, 0.05, 0.10, 0.15, 0.05, 0.05, 0.05, 0.10),
+}
+#: Outcome mix (nfa, early_help, social_care, strategy_discussion) by priority.
+OUTCOME_MIX: dict[str, tuple[float, float, float, float]] = {
+    "urgent": (0.10, 0.07, 0.33, 0.50),
+    "high": (0.25, 0.20, 0.40, 0.15),
+    "medium": (0.36, 0.35, 0.25, 0.04),
+    "standard": (0.665, 0.25, 0.08, 0.005),
+}
+#: Decision delay: urgent in calendar minutes (log-normal median, sigma); others in working
+#: minutes (gamma shape, mean).
+URGENT_DELAY = (90.0, 0.6)
+WORKING_DELAY: dict[str, tuple[float, float]] = {
+    "high": (1.5, 180.0),
+    "medium": (1.5, 600.0),
+    "standard": (2.5, 960.0),
+}
+WORK_START_MIN = 8 * 60
+WORK_END_MIN = 16 * 60
+FRIDAY_END_MIN = 15 * 60 + 30
+
+
+# --- Helpers ------------------------------------------------------------------------------
+def default_end(today: pd.Timestamp | None = None) -> pd.Timestamp:
+    """Last day of the latest complete calendar quarter before ``today``.
+
+    >>> default_end(pd.Timestamp("2026-11-24")).date()
+    datetime.date(2026, 9, 30)
+    >>> default_end(pd.Timestamp("2026-10-01")).date()
+    datetime.date(2026, 9, 30)
+    """
+    today = pd.Timestamp.today() if today is None else pd.Timestamp(today)
+    q = today.to_period("Q") - 1
+    return q.end_time.normalize()
+
+
+def _hubs(hubs: Iterable[str] | str | None) -> list[str]:
+    if hubs is None:
+        return list(HUB_SLUGS)
+    if isinstance(hubs, str):
+        hubs = [hubs]
+    hubs = list(hubs)
+    unknown = [h for h in hubs if h not in HUB_SLUGS]
+    if unknown:
+        raise ValueError(f"unknown hub(s) {', '.join(unknown)}; known: {', '.join(HUB_SLUGS)}")
+    return hubs
+
+
+def _decimal_year(days: pd.DatetimeIndex) -> np.ndarray:
+    return days.year.to_numpy() + (days.day_of_year.to_numpy() - 0.5) / 365.25
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Per-day calendar effects shared by all hubs: arrays of shape (n_sources, n_days)."""
+
+    days: pd.DatetimeIndex
+    effects: np.ndarray  # (S, D) product of calendar, covid and confidence effects
+    lockdown: np.ndarray  # (D,) bool: in a lockdown window (for the domestic abuse shift)
+    dst_start: np.ndarray  # (D,) bool: spring DST change day
+
+
+def _calendar(start: pd.Timestamp, end: pd.Timestamp) -> _Calendar:
+    days = pd.date_range(start, end, freq="D", name="date", unit="s")
+    n = len(days)
+    dow = days.day_of_week.to_numpy()
+    bh = days.isin(cal.bank_holidays(start, end))
+    hol = cal.school_holidays(start, end).to_numpy()
+    years = _decimal_year(days)
+    eff = np.ones((len(SOURCES), n))
+    for i, s in enumerate(SOURCES):
+        eff[i] *= np.asarray(DAY_OF_WEEK[s])[dow]
+        eff[i] = np.where(bh, np.minimum(eff[i], 1.0) * BANK_HOLIDAY[s], eff[i])
+        late_dec = (days.month == 12) & (days.day >= 24) & (dow < 5) & ~bh
+        eff[i] = np.where(late_dec, eff[i] * LATE_DECEMBER.get(s, 1.0), eff[i])
+        eff[i] *= (1.0 + CONFIDENCE_GROWTH) ** (years - 2023.5)
+
+    # School terms (education only).
+    edu = SOURCES.index("education")
+    term = np.where(hol, SCHOOL_HOLIDAY_EDUCATION, 1.0)
+    # Last five school days before each break of a week or more.
+    breaks = np.flatnonzero(hol & ~np.r_[False, hol[:-1]])
+    for b in breaks:
+        run = np.argmax(~hol[b:]) if (~hol[b:]).any() else n - b
+        if run >= 7:
+            term[max(b - 7, 0) : b] *= PRE_BREAK_EDUCATION
+    # September surge from the first day back after the summer holiday.
+    returns = np.flatnonzero(~hol & np.r_[False, hol[:-1]] & (days.month == 9))
+    for r in returns:
+        k = np.arange(min(SEPTEMBER_SURGE_DAYS, n - r))
+        term[r : r + len(k)] *= 1.0 + SEPTEMBER_SURGE * (1.0 - k / SEPTEMBER_SURGE_DAYS)
+    eff[edu] *= term
+
+    # COVID-19 windows and rebounds.
+    lockdown = np.zeros(n, dtype=bool)
+    for iv in cal.load_interventions().itertuples(index=False):
+        effects = COVID_EFFECTS.get(iv.name)
+        if effects is None:
+            continue
+        in_win = (days >= iv.start) & (days <= (iv.end if pd.notna(iv.end) else days[-1]))
+        lockdown |= in_win
+        closed = in_win & (
+            days <= iv.schools_closed_until if pd.notna(iv.schools_closed_until) else False
+        )
+        for i, s in enumerate(SOURCES):
+            m = np.where(in_win, effects.get(s, 1.0), 1.0)
+            if s == "education" and "education_closed" in effects:
+                m = np.where(closed, effects["education_closed"], m)
+            eff[i] *= m
+        if pd.notna(iv.rebound_from):
+            k = (days - iv.rebound_from).days.to_numpy()
+            ramp = np.where((k >= 0) & (k < REBOUND_DAYS), 1.0 - k / REBOUND_DAYS, 0.0)
+            for s, size in REBOUND.items():
+                eff[SOURCES.index(s)] *= 1.0 + size * ramp
+
+    # Spring DST change: last Sunday of March.
+    dst = (days.month == 3) & (dow == 6) & (days.day >= 25)
+    return _Calendar(days, eff, lockdown, np.asarray(dst))
+
+
+def _growth(hub: str, days: pd.DatetimeIndex) -> np.ndarray:
+    """Population index relative to mid-2023, (2, D): row 0 all ages, row 1 children."""
+    d = HUB_DRIVERS[hub]
+    t = _decimal_year(days)
+    out = np.empty((2, len(days)))
+    for row, (p17, p23) in enumerate(
+        ((d.population_2017, d.population_2023), (d.children_2017, d.children_2023))
+    ):
+        before = (p17 / p23) ** ((2023.5 - t) / 6.0)
+        # After mid-2023, all-age population grows with housing; children in proportion.
+        after = 1.0 + d.dwellings_per_year * RESIDENTS_PER_DWELLING * (t - 2023.5) / (
+            d.population_2023
+        )
+        out[row] = np.where(t <= 2023.5, before, after)
+    return out
+
+
+def _rates(hub: str, c: _Calendar, scale: float) -> np.ndarray:
+    """Expected contacts per day, shape (n_sources, n_days) [contacts/day]."""
+    d = HUB_DRIVERS[hub]
+    g = _growth(hub, c.days)
+    base = np.array([SOURCE_RATE[s] for s in SOURCES]) * d.population_2023 / 1000.0
+    lam = base[:, None] * HUB_NEED[hub] * scale * c.effects
+    edu = SOURCES.index("education")
+    growth = np.repeat(g[:1], len(SOURCES), axis=0)
+    growth[edu] = g[1]
+    lam = lam * growth
+    for pc in PROCESS_CHANGES:
+        if pc.hub and pc.hub != hub:
+            continue
+        lam[SOURCES.index(pc.source), c.days >= pd.Timestamp(pc.start)] *= pc.multiplier
+    return lam
+
+
+def _window(start: str | pd.Timestamp, end: str | pd.Timestamp | None) -> tuple:
+    lo = pd.Timestamp(start).normalize()
+    hi = default_end() if end is None else pd.Timestamp(end).normalize()
+    if hi < lo:
+        raise ValueError(f"end {hi.date()} is before start {lo.date()}")
+    return lo, hi
+
+
+def expected_daily(
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    hubs: Iterable[str] | str | None = None,
+    scale: float = 1.0,
+) -> pd.DataFrame:
+    """Expected contacts per hub, day and source under the sample force's generating process.
+
+    Parameters
+    ----------
+    start, end : date-like
+        Local UK dates (inclusive); ``end=None`` is :func:`default_end`.
+    hubs : iterable of str, optional
+        Hub slugs; all nine by default.
+    scale : float
+        Multiplier on every rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hub, date, source, expected`` [contacts/day], the mean of the counts that
+        :func:`generate_contacts` draws (before overdispersion, which has mean 1).
+
+    Examples
+    --------
+    >>> e = expected_daily("2024-01-01", "2024-12-31", hubs="oxfordshire")
+    >>> 5000 < e["expected"].sum() / 12 < 6000
+    True
+    """
+    lo, hi = _window(start, end)
+    c = _calendar(lo, hi)
+    frames = []
+    for hub in _hubs(hubs):
+        lam = _rates(hub, c, scale)
+        frames.append(
+            pd.DataFrame(
+                {
+                    schema.HUB: hub,
+                    schema.DATE: np.tile(c.days.to_numpy(), len(SOURCES)),
+                    schema.SOURCE: np.repeat(np.array(SOURCES), len(c.days)),
+                    "expected": lam.ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _draw(rng: np.random.Generator, group: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Draw one category index per row from ``table[group[row]]`` (rows sum to 1)."""
+    cdf = np.cumsum(table, axis=1)
+    cdf[:, -1] = 1.0
+    u = rng.random(len(group))
+    out = np.empty(len(group), dtype=np.int8)
+    for g in np.unique(group):
+        sel = group == g
+        out[sel] = np.searchsorted(cdf[g], u[sel], side="right")
+    return out
+
+
+def _working_calendar(start: pd.Timestamp, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative working minutes at the start and end of each day from ``start``."""
+    days = pd.date_range(start, periods=n_days, freq="D", unit="s")
+    work = cal.working_days(days[0], days[-1]).to_numpy()
+    length = np.where(days.day_of_week == 4, FRIDAY_END_MIN, WORK_END_MIN) - WORK_START_MIN
+    length = np.where(work, length, 0)
+    ends = np.cumsum(length)
+    return ends - length, ends
+
+
+def _generate_hub(
+    hub: str, c: _Calendar, rng: np.random.Generator, scale: float
+) -> pd.DataFrame:
+    lam = _rates(hub, c, scale)
+    n_src, n_day = lam.shape
+    noise = rng.gamma(OVERDISPERSION_SHAPE, 1.0 / OVERDISPERSION_SHAPE, size=lam.shape)
+    counts = rng.poisson(lam * noise).ravel()
+    src = np.repeat(np.repeat(np.arange(n_src, dtype=np.int8), n_day), counts)
+    day = np.repeat(np.tile(np.arange(n_day, dtype=np.int32), n_src), counts)
+    n = len(src)
+
+    # Arrival time: hour from the source profile, then uniform seconds within the hour.
+    hour = _draw(rng, src, np.stack([HOUR_PROFILE[s] for s in SOURCES])).astype(np.int64)
+    hour = np.where(c.dst_start[day] & (hour == 1), 2, hour)  # no time in the DST gap
+    secs = rng.integers(0, 3600, size=n)
+    day0 = c.days[0].as_unit("s").asm8.astype(np.int64)
+    received = day0 + day.astype(np.int64) * 86400 + hour * 3600 + secs
+    order = np.argsort(received, kind="stable")
+    src, day, received = src[order], day[order], received[order]
+    minute_of_day = (received % 86400) // 60
+
+    subject = (rng.random(n) >= np.array([CHILD_SHARE[s] for s in SOURCES])[src]).astype(np.int8)
+    priority = _draw(rng, src, np.array([PRIORITY_MIX[s] for s in SOURCES]))
+    category = _draw(rng, src, np.array([CATEGORY_MIX[s] for s in SOURCES]))
+    police_lock = (src == SOURCES.index("police")) & c.lockdown[day]
+    shift = police_lock & (rng.random(n) < LOCKDOWN_DOMESTIC_ABUSE_SHIFT)
+    category[shift] = CATEGORIES.index("domestic_abuse")
+    rpa = (c.days[day] >= pd.Timestamp(RPA_GO_LIVE)) & (rng.random(n) < RPA_SHARE)
+    outcome = _draw(rng, priority, np.array([OUTCOME_MIX[p] for p in schema.PRIORITIES]))
+
+    # Decision time.
+    starts, ends = _working_calendar(c.days[0], n_day + 120)
+    day_len = ends - starts
+    into = np.clip(minute_of_day - WORK_START_MIN, 0, day_len[day])
+    w_received = starts[day] + into
+    delay_w = np.zeros(n)
+    for p, (shape, mean) in WORKING_DELAY.items():
+        sel = priority == schema.PRIORITIES.index(p)
+        delay_w[sel] = rng.gamma(shape, mean / shape, size=int(sel.sum()))
+    w_decided = w_received + np.maximum(np.ceil(delay_w), 5)
+    j = np.searchsorted(ends, w_decided, side="left")
+    decided = (
+        day0 + j.astype(np.int64) * 86400
+        + (WORK_START_MIN + (w_decided - starts[j])).astype(np.int64) * 60
+        + rng.integers(0, 60, size=n)
+    )
+    urgent = priority == schema.PRIORITIES.index("urgent")
+    median, sigma = URGENT_DELAY
+    urgent_delay = np.exp(np.log(median) + sigma * rng.standard_normal(int(urgent.sum())))
+    decided[urgent] = received[urgent] + np.maximum(urgent_delay * 60, 300).astype(np.int64)
+    decided = np.maximum(decided, received + 60)
+
+    # Identifiers: <prefix>-<year>-<sequence within hub and year>, in arrival order.
+    year = c.days.year.to_numpy()[day]
+    first = np.r_[0, np.flatnonzero(np.diff(year)) + 1]
+    seq = np.arange(n) - np.repeat(first, np.diff(np.r_[first, n])) + 1
+    ids = np.strings.add(
+        np.strings.add(f"{HUB_PREFIX[hub]}-", year.astype(str)),
+        np.strings.add("-", np.strings.zfill(seq.astype(str), 7)),
+    )
+
+    def cat(codes: np.ndarray, values: Sequence[str]) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(values))
+
+    return pd.DataFrame(
+        {
+            schema.CONTACT_ID: pd.array(ids, dtype="str"),
+            schema.RECEIVED_AT: received.astype("datetime64[s]"),
+            schema.HUB: cat(np.full(n, HUB_SLUGS.index(hub)), HUB_SLUGS),
+            schema.SOURCE: cat(src, SOURCES),
+            schema.SUBJECT: cat(subject, schema.SUBJECTS),
+            schema.PRIORITY: cat(priority, schema.PRIORITIES),
+            schema.CATEGORY: cat(category, CATEGORIES),
+            schema.RPA: rpa,
+            schema.DECIDED_AT: decided.astype("datetime64[s]"),
+            schema.OUTCOME: cat(outcome, OUTCOMES),
+        }
+    )
+
+
+def generate_contacts(
+    seed: int = DEFAULT_SEED,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    hubs: Iterable[str] | str | None = None,
+    scale: float = 1.0,
+    show_progress: bool = False,
+) -> pd.DataFrame:
+    """Generate the sample force's canonical contact log (see the module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Seed; the same seed, window, hubs and scale give an identical frame.
+    start, end : date-like
+        First and last local UK day (inclusive). ``end=None`` is the last day of the latest
+        complete calendar quarter before today (:func:`default_end`).
+    hubs : iterable of str, optional
+        Hub slugs (:data:`mashdemand.hubs.HUB_SLUGS`); all nine by default. Each hub has its
+        own random stream, so a hub's contacts do not depend on the others requested.
+    scale : float
+        Multiplier on every rate (e.g. 0.1 for a light test force).
+    show_progress : bool
+        Show a tqdm progress bar over hubs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column of :data:`mashdemand.schema.CONTACT_COLUMNS`. ``received_at`` and
+        ``decided_at`` are tz-naive UK local times at seconds resolution; text columns other
+        than ``contact_id`` are categoricals. Rows are ordered by hub, then ``received_at``.
+
+    Examples
+    --------
+    >>> df = generate_contacts(1, "2024-01-01", "2024-01-07", hubs="slough", scale=0.5)
+    >>> list(df.columns) == list(schema.CONTACT_COLUMNS), bool((df.decided_at > df.received_at).all())
+    (True, True)
+    """
+    lo, hi = _window(start, end)
+    hub_list = _hubs(hubs)
+    c = _calendar(lo, hi)
+    iterator: Iterable[str] = hub_list
+    if show_progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(hub_list, desc="sample force", unit="hub")
+    frames = [
+        _generate_hub(h, c, np.random.default_rng([seed, HUB_SLUGS.index(h)]), scale)
+        for h in iterator
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def daily_counts(
+    contacts: pd.DataFrame, by: Sequence[str] = (schema.HUB, schema.SOURCE)
+) -> pd.DataFrame:
+    """Count contacts per local day and the ``by`` dimensions, zero-filling missing days.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        A canonical contact log (at least ``received_at`` and the ``by`` columns).
+    by : sequence of str
+        Dimensions to split by. ``hub`` is always included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hub, date, <other by dims>, contacts`` [contacts/day], one row for every day
+        from the first to the last day in the log and every combination of the values seen.
+    """
+    dims = [schema.HUB] + [b for b in by if b != schema.HUB]
+    missing = schema.missing_columns(contacts.columns, [schema.RECEIVED_AT, *dims])
+    if missing:
+        raise schema.SchemaError(f"daily_counts: missing column(s) {', '.join(missing)}")
+    date = pd.to_datetime(contacts[schema.RECEIVED_AT]).dt.normalize().rename(schema.DATE)
+    keys = [contacts[d] for d in dims] + [date]
+    counts = contacts.groupby(keys, observed=True).size()
+    levels = [pd.unique(contacts[d].astype(object)) for d in dims]
+    levels = [
+        [v for v in contacts[d].cat.categories if v in set(lv)]
+        if isinstance(contacts[d].dtype, pd.CategoricalDtype)
+        else sorted(lv)
+        for d, lv in zip(dims, levels, strict=True)
+    ]
+    span = pd.date_range(date.min(), date.max(), freq="D", unit=date.dt.unit)
+    full = pd.MultiIndex.from_product([*levels, span], names=[*dims, schema.DATE])
+    counts.index = counts.index.set_levels(
+        [counts.index.levels[i].astype(object) for i in range(len(dims))]
+        + [counts.index.levels[-1]]
+    )
+    out = counts.reindex(full, fill_value=0).rename(schema.CONTACTS).reset_index()
+    cols = [schema.HUB, schema.DATE] + dims[1:] + [schema.CONTACTS]
+    return out[cols].astype({schema.CONTACTS: "int64"})
+
+
+def monthly_counts(daily: pd.DataFrame) -> pd.DataFrame:
+    """Sum :func:`daily_counts` output into calendar months (``date`` = first of the month)."""
+    dims = [c for c in daily.columns if c not in (schema.DATE, schema.CONTACTS)]
+    month = daily[schema.DATE].dt.to_period("M").dt.start_time.rename(schema.DATE)
+    out = daily.groupby([*[daily[d] for d in dims], month], observed=True)[schema.CONTACTS].sum()
+    out = out.reset_index()
+    return out[[schema.HUB, schema.DATE, *[d for d in dims if d != schema.HUB], schema.CONTACTS]]
+
+
+def write_sample(
+    out_dir: str | Path,
+    seed: int = DEFAULT_SEED,
+    end: str | pd.Timestamp | None = None,
+    record_hubs: Sequence[str] = ("bracknell-forest", "slough", "milton-keynes"),
+    full: bool = False,
+    show_progress: bool = False,
+) -> dict[str, Path]:
+    """Write the committed sample data set to ``out_dir``.
+
+    Files
+    -----
+    ``contacts_<hub>.parquet``
+        Record-level logs for ``record_hubs`` (zstd, categoricals).
+    ``daily_counts.csv``
+        ``hub, date, source, contacts`` for all nine hubs (aggregated-counts input).
+    ``contacts_small.csv``
+        2,000 contacts of one hub (the first record hub) in its last complete month, UTF-8,
+        ISO 8601 times: a quick demo of the contact-log input.
+    ``contacts_full.csv``
+        Only with ``full=True``: the whole force, record level (for benchmarks; not committed).
+
+    Returns
+    -------
+    dict of str to Path
+        File role to path.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    contacts = generate_contacts(seed, DEFAULT_START, end, show_progress=show_progress)
+    paths: dict[str, Path] = {}
+    for hub in record_hubs:
+        sub = contacts[contacts[schema.HUB] == hub].reset_index(drop=True)
+        sub[schema.HUB] = sub[schema.HUB].cat.remove_unused_categories()
+        p = out / f"contacts_{hub}.parquet"
+        _to_parquet(sub, p)
+        paths[f"contacts_{hub}"] = p
+
+    daily = daily_counts(contacts, by=(schema.HUB, schema.SOURCE))
+    p = out / "daily_counts.csv"
+    daily.to_csv(p, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    paths["daily_counts"] = p
+
+    hub = record_hubs[0] if record_hubs else HUB_SLUGS[0]
+    sub = contacts[contacts[schema.HUB] == hub]
+    last = sub[schema.RECEIVED_AT].max().to_period("M")
+    month = sub[sub[schema.RECEIVED_AT].dt.to_period("M") == last]
+    small = month.head(2000)
+    p = out / "contacts_small.csv"
+    _to_iso_csv(small, p)
+    paths["contacts_small"] = p
+
+    if full:
+        p = out / "contacts_full.csv"
+        _to_iso_csv(contacts, p)
+        paths["contacts_full"] = p
+    return paths
+
+
+def _to_parquet(df: pd.DataFrame, path: Path) -> None:
+    # Delta encoding halves the size of the (sorted) timestamp columns; readers (pyarrow,
+    # DuckDB) decode it transparently.
+    times = [schema.RECEIVED_AT, schema.DECIDED_AT]
+    df.to_parquet(
+        path,
+        compression="zstd",
+        compression_level=19,
+        index=False,
+        use_dictionary=[c for c in df.columns if c not in (schema.CONTACT_ID, *times)],
+        column_encoding=dict.fromkeys(times, "DELTA_BINARY_PACKED"),
+    )
+
+
+def _to_iso_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n",
+              encoding="utf-8")
