@@ -155,6 +155,7 @@ def read_school_holiday_overrides(path: str | Path) -> pd.DataFrame:
         raise ValueError(
             f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(df.columns)}"
         )
+
     def parse(v: str) -> pd.Timestamp:
         v = v.strip()
         if len(v) >= 10 and v[4] == "-":
@@ -236,9 +237,7 @@ def working_days(start: DateLike, end: DateLike) -> pd.Series:
     return pd.Series(wd, index=days, name="working_day")
 
 
-def school_days(
-    start: DateLike, end: DateLike, overrides: pd.DataFrame | None = None
-) -> pd.Series:
+def school_days(start: DateLike, end: DateLike, overrides: pd.DataFrame | None = None) -> pd.Series:
     """Whether each day is a school day: a working day outside the school holidays.
 
     >>> int(school_days("2024-09-02", "2024-09-08").sum())  # term starts Wed 4 Sep

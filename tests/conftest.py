@@ -28,7 +28,9 @@ def make_contacts(n: int = 300, seed: int = 7) -> pd.DataFrame:
             "hub": rng.choice(["reading", "slough", "milton-keynes"], n),
             "source": rng.choice(["Police", "education", "HEALTH", "local authority"], n),
             "subject": rng.choice(["child", "adult"], n),
-            "priority": rng.choice(["standard", "medium", "high", "urgent"], n, p=[0.8, 0.12, 0.06, 0.02]),
+            "priority": rng.choice(
+                ["standard", "medium", "high", "urgent"], n, p=[0.8, 0.12, 0.06, 0.02]
+            ),
             "category": rng.choice(["domestic_abuse", "neglect", "café’s concern"], n),
             "rpa": rng.choice(["true", "false"], n),
             "decided_at": decided.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -37,8 +39,9 @@ def make_contacts(n: int = 300, seed: int = 7) -> pd.DataFrame:
     )
 
 
-def write_csv(df: pd.DataFrame, path: Path, encoding: str = "utf-8", sep: str = ",",
-              newline: str = "\n") -> Path:
+def write_csv(
+    df: pd.DataFrame, path: Path, encoding: str = "utf-8", sep: str = ",", newline: str = "\n"
+) -> Path:
     text = df.to_csv(index=False, sep=sep, lineterminator=newline)
     path.write_bytes(text.encode(encoding))
     return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -50,9 +49,11 @@ def test_csv_variants_store_identical_rows(tmp_path, reference, encoding, sep, n
     got = stored(tmp_path / "s.duckdb")
     assert got["row_hash"].tolist() == reference["row_hash"].tolist()
     # Windows-1252 and UTF-8 both decode the curly apostrophe and the accent.
-    assert (got[schema.CATEGORY] == "café’s_concern").sum() == (
-        reference[schema.CATEGORY] == "café’s_concern"
-    ).sum() > 50
+    assert (
+        (got[schema.CATEGORY] == "café’s_concern").sum()
+        == (reference[schema.CATEGORY] == "café’s_concern").sum()
+        > 50
+    )
 
 
 def test_xlsx_and_parquet_store_identical_rows(tmp_path, reference):
@@ -84,7 +85,9 @@ def test_xlsx_with_real_datetime_cells(tmp_path):
 
 # --- dates: day-first always, UK local time, DST --------------------------------------
 def test_day_first_parsing():
-    s = pd.Series(["04/05/2024", "4/5/2024 9:05", "13/01/2024 23:59:59", "01/13/2024", "2024-05-04"])
+    s = pd.Series(
+        ["04/05/2024", "4/5/2024 9:05", "13/01/2024 23:59:59", "01/13/2024", "2024-05-04"]
+    )
     utc, bad = parse_local_timestamps(s)
     assert str(utc[0]) == "2024-05-03 23:00:00+00:00"  # 4 May, BST midnight
     assert str(utc[1]) == "2024-05-04 08:05:00+00:00"
@@ -124,8 +127,15 @@ def test_dst_gap_and_overlap():
 
 
 def test_offsets_and_iso_variants():
-    s = pd.Series(["2024-07-01T12:00:00+00:00", "2024-07-01T12:00Z", "2024-07-01 12:00:00.5",
-                   "2024-07-01T13:00:00+01:00", "2024-01-15 12:00"])
+    s = pd.Series(
+        [
+            "2024-07-01T12:00:00+00:00",
+            "2024-07-01T12:00Z",
+            "2024-07-01 12:00:00.5",
+            "2024-07-01T13:00:00+01:00",
+            "2024-01-15 12:00",
+        ]
+    )
     utc, bad = parse_local_timestamps(s)
     assert not bad.any()
     assert utc[0] == utc[1] == utc[3] == pd.Timestamp("2024-07-01 12:00", tz="UTC")
@@ -147,7 +157,9 @@ def test_quarantine_reasons_and_row_numbers(tmp_path, store_path):
         ("q8", "05/03/2024", "reading", "police", "high", "perhaps"),
         ("ok2", "05/03/2024", "Slough", "Carrier Pigeon", "Medium", "N"),
     ]
-    df = pd.DataFrame(rows, columns=["contact_id", "received_at", "hub", "source", "priority", "rpa"])
+    df = pd.DataFrame(
+        rows, columns=["contact_id", "received_at", "hub", "source", "priority", "rpa"]
+    )
     path = write_csv(df, tmp_path / "q.csv")
     s = ingest_contacts(path, store=store_path)
     _identity(s)
@@ -274,16 +286,20 @@ def test_mapping_file_renames_export_columns(tmp_path, store_path):
     (tmp_path / "map.toml").write_text(
         '[columns]\ncontact_id = "Contact Ref"\nreceived_at = "date received"\nhub = "MASH"\n'
     )
-    s = ingest_contacts(write_csv(df, tmp_path / "e.csv"), store=store_path,
-                        mapping=tmp_path / "map.toml")
+    s = ingest_contacts(
+        write_csv(df, tmp_path / "e.csv"), store=store_path, mapping=tmp_path / "map.toml"
+    )
     assert s.rows_accepted == 30 and s.dropped_columns == []
 
 
 def test_bad_mapping_file(tmp_path, store_path):
     (tmp_path / "map.toml").write_text('[columns]\nname = "Child Name"\n')
     with pytest.raises(IngestError, match=r"map\.toml: unknown canonical column 'name'"):
-        ingest_contacts(write_csv(make_contacts(5), tmp_path / "e.csv"), store=store_path,
-                        mapping=tmp_path / "map.toml")
+        ingest_contacts(
+            write_csv(make_contacts(5), tmp_path / "e.csv"),
+            store=store_path,
+            mapping=tmp_path / "map.toml",
+        )
 
 
 # --- unreadable files: one line, exit 2, nothing written --------------------------------
@@ -327,8 +343,16 @@ def test_cli_summary_json(tmp_path):
     r = runner.invoke(app, ["ingest", str(path), "--store", str(store), "--summary-json", str(out)])
     assert r.exit_code == 0, r.output
     s = json.loads(out.read_text())
-    for key in ("rows_read", "rows_accepted", "rows_duplicate", "rows_quarantined",
-                "quarantine_reasons", "dropped_columns", "min_received_at", "max_received_at"):
+    for key in (
+        "rows_read",
+        "rows_accepted",
+        "rows_duplicate",
+        "rows_quarantined",
+        "quarantine_reasons",
+        "dropped_columns",
+        "min_received_at",
+        "max_received_at",
+    ):
         assert key in s
     assert s["rows_read"] == 40 == s["rows_accepted"]
     first = make_contacts(40)["received_at"].iloc[0]  # sorted by time in the fixture

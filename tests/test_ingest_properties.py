@@ -16,8 +16,14 @@ from mashdemand.store import Store
 GOOD = {
     "contact_id": st.text("ABCxyz0123-", min_size=1, max_size=6),
     "received_at": st.sampled_from(
-        ["05/03/2024 14:30", "2024-03-05T14:30:00", "31/03/2024 01:30", "27/10/2024 01:30",
-         "2024-07-01T12:00:00+01:00", "04/05/2024"]
+        [
+            "05/03/2024 14:30",
+            "2024-03-05T14:30:00",
+            "31/03/2024 01:30",
+            "27/10/2024 01:30",
+            "2024-07-01T12:00:00+01:00",
+            "04/05/2024",
+        ]
     ),
     "hub": st.sampled_from(["reading", "Milton Keynes", "slough"]),
     "source": st.sampled_from(["police", "School", "", "health ", "aliens"]),
@@ -29,8 +35,25 @@ GOOD = {
 }
 GARBAGE = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(['"', '""', ";", ",", "\n", "\r\n", "\x00", "31/02/2024", "1899-12-31",
-                     "01/01/2999", "  ", "é’€", "=1+1", "NaN", "null"]),
+    st.sampled_from(
+        [
+            '"',
+            '""',
+            ";",
+            ",",
+            "\n",
+            "\r\n",
+            "\x00",
+            "31/02/2024",
+            "1899-12-31",
+            "01/01/2999",
+            "  ",
+            "é’€",
+            "=1+1",
+            "NaN",
+            "null",
+        ]
+    ),
 )
 
 

@@ -259,7 +259,7 @@ def read_parquet(path: Path, mapping: dict[str, str]) -> RawTable:
     rename, dropped = resolve_columns(found, mapping, path)
     table = pf.read(columns=list(rename))
     # Dictionary (categorical) columns become plain values: parsing works on values.
-    cols = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    cols = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns]
     table = pa.table(cols, names=table.column_names)
     frame = table.to_pandas().rename(columns=rename)
     frame[ROW_NUMBER] = pd.Series(range(2, len(frame) + 2), dtype="int64")

@@ -1,0 +1,62 @@
+"""The project's promises about itself: README Quick start, CI command, CLI on data/sample."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import REPO, SAMPLE
+from typer.testing import CliRunner
+
+from mashdemand.cli import app
+from mashdemand.store import Store
+
+
+def quick_start_blocks() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
+def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
+    blocks = quick_start_blocks()
+    assert len(blocks) == 2
+    assert all("\n" not in b for b in blocks)  # one command line each
+    assert "mashdemand" in blocks[0] and "data/sample" in blocks[0]
+    assert "pytest" in blocks[1]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert blocks[1] in ci
+
+
+def test_main_job_on_sample(tmp_path: Path):
+    paths = sorted(SAMPLE.glob("contacts_*.parquet"))
+    assert paths, "data/sample has no record-level contact logs"
+    store = tmp_path / "s.duckdb"
+    out = tmp_path / "summary.json"
+    runner = CliRunner()
+    args = ["ingest", *map(str, paths), "--store", str(store), "--summary-json", str(out)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    import json
+
+    s = json.loads(out.read_text())
+    assert s["rows_read"] == s["rows_accepted"] > 100_000
+    assert s["rows_quarantined"] == 0 and s["dropped_columns"] == []
+    assert s["min_received_at"].startswith("2017-01-01")
+    with Store(store, read_only=True) as st:
+        daily = st.daily_counts(by=["source"])
+        assert st.count() == s["rows_accepted"]
+    assert daily["contacts"].sum() == s["rows_accepted"]
+    # Re-running the main job adds nothing.
+    r = runner.invoke(app, args)
+    s2 = json.loads(out.read_text())
+    assert (s2["rows_accepted"], s2["rows_duplicate"]) == (0, s["rows_read"])
+    r = runner.invoke(app, ["summary", "--store", str(store)])
+    assert r.exit_code == 0 and f"{s['rows_accepted']:,} contacts" in r.output
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    for cmd in ("ingest", "summary", "sample"):
+        r = runner.invoke(app, [cmd, "--help"])
+        assert r.exit_code == 0 and "Usage" in r.output, cmd
