@@ -34,6 +34,7 @@ OUT = ROOT / "reports" / "benchmarks"
 DUCKDB_LOAD = """
 import duckdb, sys
 con = duckdb.connect(sys.argv[2])
+con.execute("SET enable_progress_bar = false")
 con.execute("CREATE TABLE contacts AS SELECT * FROM read_csv(?)", [sys.argv[1]])
 n = con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
 con.close()
@@ -62,7 +63,7 @@ def run_measured(code: str, *args: str) -> tuple[float, float, str]:
     out, err = proc.stdout.read(), proc.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark step failed: {err.strip().splitlines()[-1:]}")
-    return seconds, usage.ru_maxrss / 1024, out.strip()
+    return seconds, usage.ru_maxrss / 1024, out.strip().splitlines()[-1]
 
 
 def main() -> None:

@@ -125,6 +125,12 @@ class Store:
             p.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
+            self.con.execute("SET enable_progress_bar = false")
+            # TIMESTAMP columns hold UTC: casts from TIMESTAMPTZ must not use the machine's zone.
+            self.con.execute("SET TimeZone = 'UTC'")
+            from mashdemand.ingest.parsing import install_macros
+
+            install_macros(self.con)
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open as a DuckDB store ({exc})") from None
         if not read_only:

@@ -393,3 +393,23 @@ def test_daily_counts_zero_filled_and_additive(tmp_path, store_path):
     assert (merged["contacts"] == merged["contacts_split"]).all()
     with pytest.raises(StoreError, match="cannot split by outcome"):
         Store(store_path, read_only=True).daily_counts(by=["outcome"])
+
+
+def test_uk_summer_time_arithmetic_matches_tzdata_hour_by_hour():
+    """The SQL rule for Europe/London equals tzdata at every half hour, 2000-2040."""
+    from mashdemand.ingest.parsing import _connect
+
+    utc = pd.date_range("2000-01-01", "2040-12-31 23:30", freq="30min")
+    local = utc.tz_localize("UTC").tz_convert("Europe/London").tz_localize(None)
+    con = _connect()
+    con.register("t", pd.DataFrame({"utc": utc, "local": local}))
+    got = con.execute(
+        "SELECT md_utc_to_local(utc) AS l, md_local_to_utc(local) AS u FROM t ORDER BY utc"
+    ).df()
+    assert (got["l"].to_numpy() == local.to_numpy()).all()
+    # local -> UTC is the inverse except in the autumn overlap, where the first (BST)
+    # occurrence is taken: exactly two half-hours a year map back one hour early.
+    back = got["u"].to_numpy()
+    differ = back != utc.to_numpy()
+    assert differ.sum() == 2 * 41
+    assert ((utc.to_numpy()[differ] - back[differ]) == pd.Timedelta(hours=1).to_timedelta64()).all()

@@ -60,3 +60,14 @@ def test_every_command_has_help():
     for cmd in ("ingest", "summary", "sample"):
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0 and "Usage" in r.output, cmd
+
+
+def test_lint_and_format_clean():
+    import subprocess
+    import sys
+
+    for args in (["check", "."], ["format", "--check", "."]):
+        r = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=REPO, capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stdout[-2000:]

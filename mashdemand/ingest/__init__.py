@@ -1,6 +1,7 @@
 """Ingest stage: readers (CSV/XLSX/Parquet), parsing (UK dates, vocabularies), pipeline."""
 
-from mashdemand.ingest.pipeline import IngestSummary, ingest_contacts, parse_contacts
+from mashdemand.ingest.parsing import parse_contacts, parse_local_timestamps
+from mashdemand.ingest.pipeline import IngestSummary, ingest_contacts
 from mashdemand.ingest.readers import IngestError, load_mapping, read_table
 
 __all__ = [
@@ -9,5 +10,6 @@ __all__ = [
     "ingest_contacts",
     "load_mapping",
     "parse_contacts",
+    "parse_local_timestamps",
     "read_table",
 ]

@@ -19,23 +19,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from mashdemand import schema
 from mashdemand.ingest import parsing
-from mashdemand.ingest.readers import ROW_NUMBER, IngestError, RawTable, load_mapping, read_table
-from mashdemand.store import CONTACT_TABLE_COLUMNS, QUARANTINE_COLUMNS, Store
+from mashdemand.ingest.readers import IngestError, RawTable, load_mapping, read_table
+from mashdemand.store import CONTACT_TABLE_COLUMNS, Store
 
-# Dates before this are quarantined as implausible for a MASH contact log.
-EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
-# Allowance for clock skew between the exporting system and this machine.
-FUTURE_TOLERANCE = pd.Timedelta(minutes=5)
-
-# Quarantine reasons, in the order a row's primary reason is chosen.
+# Quarantine reasons, in the order a row's primary reason is chosen (see parsing.parse_sql).
 REASONS: tuple[str, ...] = (
     "malformed_row",
     "missing_contact_id",
@@ -52,19 +49,6 @@ REASONS: tuple[str, ...] = (
     "decided_before_received",
     "conflict_with_stored_contact",
     "conflict_within_file",
-)
-
-HASH_COLUMNS: tuple[str, ...] = (
-    schema.CONTACT_ID,
-    schema.HUB,
-    schema.RECEIVED_AT_UTC,
-    schema.SOURCE,
-    schema.SUBJECT,
-    schema.PRIORITY,
-    schema.CATEGORY,
-    schema.RPA,
-    schema.DECIDED_AT_UTC,
-    schema.OUTCOME,
 )
 
 
@@ -120,129 +104,9 @@ class IngestSummary:
 def _iso_local(ts: pd.Timestamp | None) -> str | None:
     if ts is None or pd.isna(ts):
         return None
+    ts = pd.Timestamp(ts)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
     return ts.tz_convert(schema.UK_TZ).isoformat()
-
-
-def parse_contacts(raw: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Normalise a frame of canonical columns and attach quarantine reasons.
-
-    Parameters
-    ----------
-    raw : pd.DataFrame
-        Canonical columns as read (text or typed) plus ``row_number``.
-    now : pd.Timestamp, optional
-        UTC "now" for the future-date check (default: the clock).
-
-    Returns
-    -------
-    pd.DataFrame
-        Store columns (see ``store.CONTACT_TABLE_COLUMNS``) plus ``reason`` (primary, <NA>
-        when the row is usable), ``reasons`` (all, ``;``-joined), ``source_unknown``.
-    """
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
-    n = len(raw)
-    idx = raw.index
-
-    def col(name: str) -> pd.Series:
-        if name in raw.columns:
-            return raw[name]
-        return pd.Series(pd.NA, index=idx, dtype="string")
-
-    out = pd.DataFrame(index=idx)
-    checks: list[tuple[str, pd.Series]] = []
-
-    cid = parsing._as_text(col(schema.CONTACT_ID))
-    out[schema.CONTACT_ID] = cid
-    checks.append(("missing_contact_id", cid.isna()))
-
-    received_raw = col(schema.RECEIVED_AT)
-    rec, rec_bad = parsing.parse_local_timestamps(received_raw)
-    checks.append(("missing_received_at", rec.isna() & ~rec_bad))
-    checks.append(("unparseable_received_at", rec_bad))
-    checks.append(("received_at_before_2000", rec < EARLIEST))
-    checks.append(("received_at_in_future", rec > now + FUTURE_TOLERANCE))
-    out[schema.RECEIVED_AT_UTC] = rec
-
-    hub, hub_bad = parsing.normalise_hub(col(schema.HUB))
-    checks.append(("missing_hub", hub.isna() & ~hub_bad))
-    checks.append(("invalid_hub", hub_bad))
-    out[schema.HUB] = hub
-
-    src, src_unknown = parsing.normalise_vocab(
-        col(schema.SOURCE), schema.SOURCES, schema.SOURCE_ALIASES
-    )
-    out[schema.SOURCE] = src.mask(src_unknown, "other")
-    out["source_unknown"] = src_unknown
-
-    subj, subj_bad = parsing.normalise_vocab(
-        col(schema.SUBJECT), schema.SUBJECTS, schema.SUBJECT_ALIASES
-    )
-    checks.append(("invalid_subject", subj_bad))
-    out[schema.SUBJECT] = subj
-
-    pri, pri_bad = parsing.normalise_vocab(
-        col(schema.PRIORITY), schema.PRIORITIES, schema.PRIORITY_ALIASES
-    )
-    checks.append(("invalid_priority", pri_bad))
-    out[schema.PRIORITY] = pri
-
-    out[schema.CATEGORY] = parsing.clean_text(col(schema.CATEGORY))
-    out[schema.OUTCOME] = parsing.clean_text(col(schema.OUTCOME))
-
-    rpa, rpa_bad = parsing.parse_bool(col(schema.RPA))
-    checks.append(("invalid_rpa", rpa_bad))
-    out[schema.RPA] = rpa
-
-    dec, dec_bad = parsing.parse_local_timestamps(col(schema.DECIDED_AT))
-    checks.append(("unparseable_decided_at", dec_bad))
-    checks.append(("decided_before_received", (dec < rec).fillna(False)))
-    out[schema.DECIDED_AT_UTC] = dec
-
-    local = parsing.utc_to_local(rec)
-    out[schema.RECEIVED_DATE] = local.dt.normalize()
-    out[schema.RECEIVED_HOUR] = local.dt.hour.astype("Int8")
-    out[ROW_NUMBER] = raw[ROW_NUMBER].to_numpy()
-
-    reason = pd.Series(pd.NA, index=idx, dtype="string")
-    reasons = pd.Series("", index=idx, dtype="string")
-    for name, mask in checks:
-        m = mask.fillna(False).astype(bool).to_numpy()
-        if not m.any():
-            continue
-        reason = reason.mask(m & reason.isna().to_numpy(), name)
-        reasons = reasons.mask(m, reasons.where(reasons == "", reasons + ";") + name)
-    out["reason"] = reason
-    out["reasons"] = reasons.mask(reasons == "")
-    assert len(out) == n
-    return out
-
-
-def row_hash(frame: pd.DataFrame) -> np.ndarray:
-    """Content fingerprint of normalised rows (uint64), independent of the input format."""
-    return pd.util.hash_pandas_object(frame[list(HASH_COLUMNS)], index=False).to_numpy()
-
-
-def _quarantine_frame(
-    raw: pd.DataFrame,
-    mask: np.ndarray,
-    reason: pd.Series,
-    reasons: pd.Series,
-    file: str,
-    ingest_id: int,
-) -> pd.DataFrame:
-    """Quarantine rows: raw text of the canonical columns only (allow-list)."""
-    q = pd.DataFrame(index=raw.index[mask])
-    q["ingest_id"] = ingest_id
-    q["file"] = file
-    q["row_number"] = raw.loc[mask, ROW_NUMBER].to_numpy()
-    q["reason"] = reason[mask].to_numpy()
-    q["reasons"] = reasons[mask].to_numpy()
-    for c in schema.CONTACT_COLUMNS:
-        if c in raw.columns:
-            q[c] = raw.loc[mask, c].astype("string").to_numpy()
-        else:
-            q[c] = pd.Series(pd.NA, index=q.index, dtype="string")
-    return q
 
 
 def _sha256(path: Path) -> str:
@@ -253,114 +117,150 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+RAW_TEXT = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in schema.CONTACT_COLUMNS)
+
+
 def _process(
-    raw: RawTable, store: Store, ingest_id: int, now: pd.Timestamp, sha256: str
+    raw: RawTable, store: Store, ingest_id: int, now: pd.Timestamp, sha256: Future[str]
 ) -> FileSummary:
+    """Parse, check, dedupe and store one file's rows, all inside DuckDB (one parallel pass)."""
+    con = store.con
     file = str(raw.path)
-    frame = raw.frame.reset_index(drop=True)
-    parsed = parse_contacts(frame, now=now)
-    usable = parsed["reason"].isna().to_numpy()
-
-    parsed["row_hash"] = np.zeros(len(parsed), dtype="uint64")
-    if usable.any():
-        parsed.loc[usable, "row_hash"] = row_hash(parsed.loc[usable])
-    status = np.where(usable, "accepted", "quarantined").astype(object)
-
-    # Within the file: first occurrence of an id wins; repeats are duplicates or conflicts.
-    ok = parsed.loc[usable, [schema.CONTACT_ID, "row_hash"]]
-    first = ~ok.duplicated(schema.CONTACT_ID, keep="first")
-    if first.all():  # the usual case: no id repeats within the file
-        first_hash = ok["row_hash"]
-        repeat_same = repeat_diff = np.zeros(len(ok), dtype=bool)
-    else:
-        first_hash = ok.groupby(schema.CONTACT_ID, sort=False)["row_hash"].transform("first")
-        repeat_same = (~first & (ok["row_hash"] == first_hash)).to_numpy()
-        repeat_diff = (~first & (ok["row_hash"] != first_hash)).to_numpy()
-    ok_pos = np.flatnonzero(usable)
-    status[ok_pos[repeat_same]] = "duplicate"
-    status[ok_pos[repeat_diff]] = "quarantined"
-    reason = parsed["reason"].copy()
-    reasons = parsed["reasons"].copy()
-    reason.iloc[ok_pos[repeat_diff]] = "conflict_within_file"
-    reasons.iloc[ok_pos[repeat_diff]] = "conflict_within_file"
-
-    # Against the store.
-    conflicts = []
-    cand_pos = ok_pos[first.to_numpy()]
-    if len(cand_pos):
-        cand = parsed.iloc[cand_pos][[schema.CONTACT_ID, "row_hash"]]
-        stored = store.stored_hashes(cand)
-        if len(stored):
-            m = cand.reset_index().merge(stored, on=schema.CONTACT_ID, how="inner")
-            same = m["row_hash"].astype("uint64") == m["stored_hash"].astype("uint64")
-            status[m.loc[same, "index"].to_numpy()] = "duplicate"
-            diff_idx = m.loc[~same, "index"].to_numpy()
-            status[diff_idx] = "quarantined"
-            reason.iloc[diff_idx] = "conflict_with_stored_contact"
-            reasons.iloc[diff_idx] = "conflict_with_stored_contact"
-            conflicts.append(m.loc[~same])
-    # Within-file conflicts also go to the conflicts table, against the first occurrence.
-    if repeat_diff.any():
-        wf = ok.loc[repeat_diff, [schema.CONTACT_ID, "row_hash"]].copy()
-        wf["stored_hash"] = first_hash[repeat_diff].to_numpy()
-        wf["index"] = wf.index
-        conflicts.append(wf)
-
-    accepted = parsed.loc[status == "accepted"].copy()
-    accepted["ingest_id"] = ingest_id
-    accepted[schema.RECEIVED_AT_UTC] = accepted[schema.RECEIVED_AT_UTC].dt.tz_localize(None)
-    accepted[schema.DECIDED_AT_UTC] = accepted[schema.DECIDED_AT_UTC].dt.tz_localize(None)
-    store.append("contacts", accepted, CONTACT_TABLE_COLUMNS)
-
-    qmask = status == "quarantined"
-    q = _quarantine_frame(frame, qmask, reason, reasons, file, ingest_id)
-    # Rows the CSV parser could not split: row number and reason only.
-    if raw.malformed:
-        mq = pd.DataFrame({"row_number": raw.malformed})
-        mq["ingest_id"] = ingest_id
-        mq["file"] = file
-        mq["reason"] = "malformed_row"
-        mq["reasons"] = "malformed_row"
-        for c in schema.CONTACT_COLUMNS:
-            mq[c] = pd.Series(pd.NA, index=mq.index, dtype="string")
-        q = pd.concat([q, mq], ignore_index=True)
-    # The same file quarantines the same rows again on re-ingest: record each once.
-    q["raw_hash"] = pd.util.hash_pandas_object(
-        q[["row_number", "reason", *schema.CONTACT_COLUMNS]].astype("string").assign(sha=sha256),
-        index=False,
-    ).to_numpy()
-    store.append("quarantine", q, QUARANTINE_COLUMNS, unless_exists=("raw_hash",))
-
-    if conflicts:
-        cf = pd.concat(conflicts, ignore_index=True)
-        cf["ingest_id"] = ingest_id
-        cf["file"] = file
-        cf["row_number"] = frame.loc[cf["index"].to_numpy(), ROW_NUMBER].to_numpy()
-        cf = cf.rename(columns={"row_hash": "new_hash"})
-        store.append(
-            "conflicts",
-            cf,
-            ["ingest_id", "file", "row_number", schema.CONTACT_ID, "stored_hash", "new_hash"],
-            unless_exists=(schema.CONTACT_ID, "stored_hash", "new_hash"),
+    table = raw.table
+    # Columns the file lacks are NULL text, so every statement below sees all canonical columns.
+    for c in schema.CONTACT_COLUMNS:
+        if c not in table.column_names:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+    types = {f.name: f.type for f in raw.table.schema}
+    formats = parsing.LOCAL_FORMATS
+    if pa.types.is_string(table.schema.field(schema.RECEIVED_AT).type):
+        head = table.column(schema.RECEIVED_AT).slice(0, 2000).drop_null().to_pylist()
+        formats = parsing.order_formats(head[:200])
+    con.register("_raw", table)  # as read: quarantine keeps these raw values
+    tokens, pretokenised = parsing.pretokenise(table, con)
+    con.register("_in", tokens)
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _parsed AS "
+            + parsing.parse_sql("_in", types, now, formats, pretokenised)
         )
-
-    rec = accepted[schema.RECEIVED_AT_UTC]
-    s = FileSummary(
+        # Status of each usable row: the first occurrence of an id in the file is checked
+        # against the store; later occurrences against the first.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _status AS
+            WITH u AS (
+                SELECT row_number, contact_id, row_hash,
+                       row_number() OVER w AS occ, first_value(row_hash) OVER w AS first_hash
+                FROM _parsed WHERE reason IS NULL
+                WINDOW w AS (PARTITION BY contact_id ORDER BY row_number)
+            )
+            SELECT u.row_number, u.row_hash,
+                   CASE WHEN u.occ > 1 AND u.row_hash = u.first_hash THEN 'duplicate'
+                        WHEN u.occ > 1 THEN 'conflict_within_file'
+                        WHEN c.row_hash = u.row_hash THEN 'duplicate'
+                        WHEN c.contact_id IS NOT NULL THEN 'conflict_with_stored_contact'
+                        ELSE 'accepted' END AS status,
+                   CASE WHEN u.occ > 1 THEN u.first_hash ELSE c.row_hash END AS stored_hash
+            FROM u LEFT JOIN contacts c ON u.occ = 1 AND c.contact_id = u.contact_id
+            """
+        )
+        con.execute(
+            f"""
+            INSERT INTO contacts ({", ".join(CONTACT_TABLE_COLUMNS)})
+            SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour,
+                   p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc,
+                   p.outcome, p.row_hash, {ingest_id}, p.row_number
+            FROM _parsed p JOIN _status s USING (row_number) WHERE s.status = 'accepted'
+            """
+        )
+        # Quarantine: rows failing a check, and conflicts. Raw text of contract columns only.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _q AS
+            SELECT p.row_number,
+                   coalesce(p.reason, s.status) AS reason,
+                   coalesce(p.reasons, s.status) AS reasons,
+                   s.stored_hash, s.row_hash AS new_hash
+            FROM _parsed p LEFT JOIN _status s USING (row_number)
+            WHERE p.reason IS NOT NULL OR s.status LIKE 'conflict%'
+            """
+        )
+        if raw.malformed:
+            con.register("_bad", pd.DataFrame({"row_number": raw.malformed}))
+            con.execute(
+                "INSERT INTO _q SELECT row_number, 'malformed_row', 'malformed_row', NULL, NULL "
+                "FROM _bad"
+            )
+            con.unregister("_bad")
+        sha = sha256.result()
+        con.execute(
+            f"""
+            INSERT INTO quarantine
+            SELECT * FROM (
+                SELECT {ingest_id} AS ingest_id, {_sql_text(file)} AS file, q.row_number,
+                       q.reason, q.reasons, {RAW_TEXT},
+                       md5_number_lower(concat_ws(chr(31), {_sql_text(sha)}, q.row_number,
+                           q.reason, {
+                ", ".join(
+                    f"coalesce(CAST(r.{c} AS VARCHAR), chr(1))" for c in schema.CONTACT_COLUMNS
+                )
+            })) AS raw_hash
+                FROM _q q LEFT JOIN _raw r USING (row_number)
+            ) n
+            WHERE NOT EXISTS (SELECT 1 FROM quarantine t WHERE t.raw_hash = n.raw_hash)
+            """
+        )
+        con.execute(
+            f"""
+            INSERT INTO conflicts
+            SELECT {ingest_id}, {_sql_text(file)}, q.row_number, p.contact_id,
+                   q.stored_hash, q.new_hash
+            FROM _q q JOIN _parsed p USING (row_number)
+            WHERE q.reason LIKE 'conflict%' AND NOT EXISTS (
+                SELECT 1 FROM conflicts t WHERE t.contact_id = p.contact_id
+                AND t.stored_hash = q.stored_hash AND t.new_hash = q.new_hash)
+            """
+        )
+        statuses = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY ALL").fetchall())
+        reasons = dict(
+            con.execute("SELECT reason, count(*) FROM _q GROUP BY ALL ORDER BY 2 DESC").fetchall()
+        )
+        lo, hi, other = con.execute(
+            """
+            SELECT min(p.received_at_utc), max(p.received_at_utc),
+                   count(*) FILTER (WHERE p.source_unknown)
+            FROM _parsed p JOIN _status s USING (row_number) WHERE s.status = 'accepted'
+            """
+        ).fetchall()[0]
+    finally:
+        for name in ("_raw", "_in"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:  # the transaction failed; the caller rolls it back
+                pass
+    for t in ("_parsed", "_status", "_q"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    quarantined = sum(reasons.values())
+    return FileSummary(
         file=file,
-        rows_read=len(frame) + len(raw.malformed),
-        rows_accepted=int((status == "accepted").sum()),
-        rows_duplicate=int((status == "duplicate").sum()),
-        rows_quarantined=int(qmask.sum()) + len(raw.malformed),
-        rows_conflict=int(sum(len(c) for c in conflicts)),
-        quarantine_reasons={k: int(v) for k, v in q["reason"].value_counts().items()},
+        rows_read=table.num_rows + len(raw.malformed),
+        rows_accepted=int(statuses.get("accepted", 0)),
+        rows_duplicate=int(statuses.get("duplicate", 0)),
+        rows_quarantined=int(quarantined),
+        rows_conflict=int(
+            reasons.get("conflict_within_file", 0) + reasons.get("conflict_with_stored_contact", 0)
+        ),
+        quarantine_reasons={str(k): int(v) for k, v in reasons.items()},
         dropped_columns=list(raw.dropped_columns),
-        values_mapped_to_other={
-            "source": int(parsed.loc[status == "accepted", "source_unknown"].sum())
-        },
-        min_received_at=_iso_local(rec.min().tz_localize("UTC")) if len(rec) else None,
-        max_received_at=_iso_local(rec.max().tz_localize("UTC")) if len(rec) else None,
+        values_mapped_to_other={"source": int(other or 0)},
+        min_received_at=_iso_local(lo),
+        max_received_at=_iso_local(hi),
     )
-    return s
+
+
+def _sql_text(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
 
 
 def ingest_contacts(
@@ -404,10 +304,15 @@ def ingest_contacts(
         st.con.execute("BEGIN TRANSACTION")
         try:
             files = []
-            for raw in raws:
+            # File checksums (for the ingest log and quarantine keys) are computed on a thread
+            # while DuckDB parses: hashlib releases the GIL.
+            pool = ThreadPoolExecutor(max_workers=1)
+            shas = [pool.submit(_sha256, raw.path) for raw in raws]
+            pool.shutdown(wait=False)
+            for raw, sha_future in zip(raws, shas, strict=True):
                 ingest_id = st.next_ingest_id()
-                sha = _sha256(raw.path)
-                fs = _process(raw, st, ingest_id, now, sha)
+                fs = _process(raw, st, ingest_id, now, sha_future)
+                sha = sha_future.result()
                 st.con.execute(
                     "INSERT INTO ingests VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
                     [

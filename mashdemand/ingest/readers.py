@@ -18,7 +18,6 @@ valid UTF-8). Delimiter: comma or semicolon, whichever splits the header into mo
 
 from __future__ import annotations
 
-import codecs
 import csv
 import re
 import tomllib
@@ -46,8 +45,8 @@ class RawTable:
 
     Attributes
     ----------
-    frame : pd.DataFrame
-        Canonical columns present in the file (strings, or datetimes/booleans where the file
+    table : pa.Table
+        Canonical columns present in the file (strings, or timestamps/booleans where the file
         format carries types), plus ``row_number``.
     malformed : list[int]
         Row numbers the CSV parser could not split into the header's columns.
@@ -56,7 +55,7 @@ class RawTable:
     """
 
     path: Path
-    frame: pd.DataFrame
+    table: pa.Table
     malformed: list[int] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
 
@@ -143,20 +142,9 @@ def _decode_sample(data: bytes) -> str:
 
 
 def _detect_encoding(path: Path) -> str:
+    """UTF-8 unless the first MiB says otherwise; a bad byte later is caught by the reader."""
     with path.open("rb") as fh:
-        head = fh.read(1 << 20)
-        enc = _decode_sample(head)
-        if enc == "utf-8":
-            # Check the whole file in chunks: one Windows-1252 byte anywhere decides it.
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            try:
-                decoder.decode(head)
-                while chunk := fh.read(1 << 22):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                return "cp1252"
-    return enc
+        return _decode_sample(fh.read(1 << 20))
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -206,7 +194,13 @@ def read_csv(path: Path, mapping: dict[str, str]) -> RawTable:
         return table, bad
 
     try:
-        table, bad = run(threads=True)
+        try:
+            table, bad = run(threads=True)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if encoding != "utf-8" or "UTF8" not in str(exc).upper().replace("-", ""):
+                raise
+            encoding = "cp1252"  # a Windows-1252 byte after the first MiB
+            table, bad = run(threads=True)
         if bad:  # threaded parsing cannot say where bad rows are: read again in order
             table, bad = run(threads=False)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -214,12 +208,12 @@ def read_csv(path: Path, mapping: dict[str, str]) -> RawTable:
         raise IngestError(f"{path}: cannot be read as CSV ({msg})") from None
     # pyarrow numbers rows by physical line in the file (header = line 1), as a spreadsheet does.
     malformed = sorted(int(b) for b in bad if b is not None)
-    frame = table.to_pandas().rename(columns=rename)
-    frame[ROW_NUMBER] = _row_numbers(len(frame), malformed)
-    return RawTable(path, frame, malformed, dropped)
+    table = table.rename_columns([rename[c] for c in table.column_names])
+    table = table.append_column(ROW_NUMBER, pa.array(_row_numbers(table.num_rows, malformed)))
+    return RawTable(path, table, malformed, dropped)
 
 
-def _row_numbers(n_valid: int, malformed: list[int]) -> pd.Series:
+def _row_numbers(n_valid: int, malformed: list[int]) -> np.ndarray:
     """Spreadsheet row numbers of the valid rows, given the malformed rows' numbers."""
     rows = np.arange(2, n_valid + 2, dtype="int64")
     if malformed:
@@ -227,7 +221,7 @@ def _row_numbers(n_valid: int, malformed: list[int]) -> pd.Series:
         # Each valid row moves down by the number of malformed rows at or above it.
         for b in bad:  # few malformed rows in practice; each pass is vectorised
             rows[rows >= b] += 1
-    return pd.Series(rows)
+    return rows
 
 
 def read_xlsx(path: Path, mapping: dict[str, str]) -> RawTable:
@@ -245,8 +239,21 @@ def read_xlsx(path: Path, mapping: dict[str, str]) -> RawTable:
     frame = pd.read_excel(
         path, sheet_name=0, engine="openpyxl", usecols=list(rename), dtype=object
     ).rename(columns={str(k): v for k, v in rename.items()})
-    frame[ROW_NUMBER] = pd.Series(range(2, len(frame) + 2), dtype="int64")
-    return RawTable(path, frame, [], dropped)
+    # Cells are text, numbers or datetimes, mixed within a column: hand every value on as text
+    # (datetimes as ISO 8601 local time, which parsing reads as UK local time).
+    cols = {c: pa.array([_cell_text(v) for v in frame[c]], type=pa.string()) for c in frame}
+    cols[ROW_NUMBER] = pa.array(np.arange(2, len(frame) + 2, dtype="int64"))
+    return RawTable(path, pa.table(cols), [], dropped)
+
+
+def _cell_text(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat(sep=" ") if hasattr(v, "hour") else v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def read_parquet(path: Path, mapping: dict[str, str]) -> RawTable:
@@ -259,11 +266,12 @@ def read_parquet(path: Path, mapping: dict[str, str]) -> RawTable:
     rename, dropped = resolve_columns(found, mapping, path)
     table = pf.read(columns=list(rename))
     # Dictionary (categorical) columns become plain values: parsing works on values.
-    cols = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns]
-    table = pa.table(cols, names=table.column_names)
-    frame = table.to_pandas().rename(columns=rename)
-    frame[ROW_NUMBER] = pd.Series(range(2, len(frame) + 2), dtype="int64")
-    return RawTable(path, frame, [], dropped)
+    cols = [
+        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns
+    ]
+    table = pa.table(cols, names=[rename[c] for c in table.column_names])
+    table = table.append_column(ROW_NUMBER, pa.array(np.arange(2, table.num_rows + 2)))
+    return RawTable(path, table, [], dropped)
 
 
 READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".parquet": read_parquet}
@@ -288,6 +296,6 @@ def read_table(path: str | Path, mapping: dict[str, str] | None = None) -> RawTa
             f"{p}: unsupported file type {p.suffix or '(none)'}; use .csv, .xlsx or .parquet"
         )
     raw = reader(p, mapping or {})
-    if len(raw.frame) == 0 and not raw.malformed:
+    if raw.table.num_rows == 0 and not raw.malformed:
         raise IngestError(f"{p}: has a header but no data rows")
     return raw
