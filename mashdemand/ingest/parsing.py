@@ -119,17 +119,29 @@ def pretokenise(table: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Tab
     """
     done: set[str] = set()
     for c, expr in TOKEN_SQL.items():
-        if c not in table.column_names or not pa.types.is_string(table.schema.field(c).type):
+        if c not in table.column_names:
             continue
-        enc = pc.dictionary_encode(table.column(c)).combine_chunks()
-        d = pa.table({"i": pa.array(range(len(enc.dictionary))), "v": enc.dictionary})
+        col = table.column(c)
+        if pa.types.is_dictionary(col.type):
+            col = col.unify_dictionaries()  # readers build dictionaries while parsing
+        elif pa.types.is_string(col.type):
+            col = pc.dictionary_encode(col)
+        else:
+            continue
+        if col.num_chunks == 0:
+            continue
+        dictionary = col.chunk(0).dictionary.cast(pa.string())
+        d = pa.table({"i": pa.array(range(len(dictionary))), "v": dictionary})
         con.register("_dict", d)
         try:
             rows = con.execute(f"SELECT {expr.format(c='v')} FROM _dict ORDER BY i").fetchall()
         finally:
             con.unregister("_dict")
         norm = pa.array([r[0] for r in rows], type=pa.string())
-        values = pc.take(norm, enc.indices)
+        values = pa.chunked_array(
+            [pa.DictionaryArray.from_arrays(ch.indices, norm) for ch in col.chunks],
+            type=pa.dictionary(col.type.index_type, pa.string()),
+        )
         table = table.set_column(table.column_names.index(c), c, values)
         done.add(c)
     return table, done

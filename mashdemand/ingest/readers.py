@@ -33,6 +33,17 @@ import pyarrow.parquet as pq
 from mashdemand import schema
 
 ROW_NUMBER = "row_number"
+DICTIONARY_COLUMNS = frozenset(
+    {
+        schema.HUB,
+        schema.SOURCE,
+        schema.SUBJECT,
+        schema.PRIORITY,
+        schema.CATEGORY,
+        schema.OUTCOME,
+        schema.RPA,
+    }
+)
 
 
 class IngestError(Exception):
@@ -186,7 +197,13 @@ def read_csv(path: Path, mapping: dict[str, str]) -> RawTable:
             ),
             convert_options=pacsv.ConvertOptions(
                 include_columns=keep,
-                column_types={c: pa.string() for c in keep},
+                # Low-cardinality columns arrive dictionary-encoded (normalised per value).
+                column_types={
+                    c: pa.dictionary(pa.int32(), pa.string())
+                    if rename[c] in DICTIONARY_COLUMNS
+                    else pa.string()
+                    for c in keep
+                },
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -265,9 +282,12 @@ def read_parquet(path: Path, mapping: dict[str, str]) -> RawTable:
     found = list(pf.schema_arrow.names)
     rename, dropped = resolve_columns(found, mapping, path)
     table = pf.read(columns=list(rename))
-    # Dictionary (categorical) columns become plain values: parsing works on values.
+    # Dictionary (categorical) text columns stay encoded: they are normalised per value.
     cols = [
-        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns
+        c.cast(c.type.value_type)
+        if pa.types.is_dictionary(c.type) and not pa.types.is_string(c.type.value_type)
+        else c
+        for c in table.columns
     ]
     table = pa.table(cols, names=[rename[c] for c in table.column_names])
     table = table.append_column(ROW_NUMBER, pa.array(np.arange(2, table.num_rows + 2)))
