@@ -127,9 +127,16 @@ def plot_day_of_week(daily: pd.DataFrame, ax: Axes | None = None) -> Figure:
 
 
 def plot_hour_of_day(contacts: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Share of each source's contacts by local hour of arrival [% of the source's contacts]."""
+    """Share of each source's contacts by local hour of arrival [% of the source's contacts].
+
+    ``contacts`` is a contact log (local ``received_at``) or the store's ``contacts`` table
+    (local ``received_hour``).
+    """
     fig, ax = _ax(ax)
-    hour = contacts[schema.RECEIVED_AT].dt.hour
+    if schema.RECEIVED_HOUR in contacts.columns:
+        hour = contacts[schema.RECEIVED_HOUR].astype(int)
+    else:
+        hour = contacts[schema.RECEIVED_AT].dt.hour
     share = hour.groupby(contacts[schema.SOURCE], observed=True).value_counts(normalize=True)
     share = share.unstack(0).reindex(range(24)).fillna(0) * 100
     for src in [s for s in schema.SOURCES if s in share.columns]:

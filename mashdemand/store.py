@@ -125,7 +125,10 @@ class Store:
             p.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
-            self.con.execute("SET enable_progress_bar = false")
+            try:  # quiet in terminals; in Jupyter DuckDB refuses without ipywidgets
+                self.con.execute("SET enable_progress_bar = false")
+            except duckdb.Error:
+                pass
             # TIMESTAMP columns hold UTC: casts from TIMESTAMPTZ must not use the machine's zone.
             self.con.execute("SET TimeZone = 'UTC'")
             from mashdemand.ingest.parsing import install_macros
