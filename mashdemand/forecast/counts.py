@@ -140,7 +140,7 @@ def infer_freq(dates: pd.Series | pd.DatetimeIndex) -> str:
         return "quarter"
     if first and (gaps >= 28).all():
         return "month"
-    if (d.dayofweek == 0).all() and (gaps % 7 == 0).all():
+    if (d.day_of_week == 0).all() and (gaps % 7 == 0).all():
         return "week"
     if (gaps >= 1).all() and (gaps.min() == 1):
         return "day"
@@ -160,7 +160,7 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     if freq == "day":
         return d.dt.normalize()
     if freq == "week":
-        return (d - pd.to_timedelta(d.dt.dayofweek, unit="D")).dt.normalize()
+        return (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).dt.normalize()
     if freq == "month":
         return d.dt.to_period("M").dt.start_time
     if freq == "quarter":
