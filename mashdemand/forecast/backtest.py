@@ -1,0 +1,163 @@
+"""Rolling-origin backtests (statsforecast's ``cross_validation``, for our protocol).
+
+For each cutoff a fresh :func:`~mashdemand.forecast.base.clone` of the model is fitted on the
+rows with ``ds <= cutoff`` only, then asked for the next ``h`` periods, given the feature columns
+(calendar, drivers) of those periods but never their ``y``. The result stacks every window's
+forecasts beside the actuals for :func:`~mashdemand.forecast.metrics.evaluate`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+
+from mashdemand.forecast.base import (
+    DS,
+    FREQ_ALIASES,
+    UID,
+    YHAT,
+    Forecaster,
+    Y,
+    check_training_frame,
+    clone,
+    future_dates,
+    interval_columns,
+)
+from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL
+
+
+def cutoffs(end: pd.Timestamp, h: int, n_windows: int, step: int, freq: str) -> pd.DatetimeIndex:
+    """The ``n_windows`` forecast origins, ``step`` periods apart, the last ``h`` before ``end``.
+
+    Parameters
+    ----------
+    end : Timestamp
+        Last observed period start.
+    h : int
+        Forecast horizon [periods].
+    n_windows : int
+        Number of windows.
+    step : int
+        Periods between consecutive cutoffs.
+    freq : str
+        Period code (``day``, ``week``, ``month`` ...).
+
+    Examples
+    --------
+    >>> list(cutoffs(pd.Timestamp("2024-01-10"), 2, 3, 2, "day").strftime("%d"))
+    ['04', '06', '08']
+    """
+    if h < 1 or n_windows < 1 or step < 1:
+        raise ValueError(f"h, n_windows and step must be >= 1; got {h}, {n_windows}, {step}")
+    span = h + step * (n_windows - 1)
+    grid = pd.date_range(end=end, periods=span + 1, freq=FREQ_ALIASES[freq])
+    return grid[: step * (n_windows - 1) + 1 : step]
+
+
+def _one_window(
+    model: Forecaster,
+    df: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    h: int,
+    level: Sequence[int],
+    min_train: int,
+) -> pd.DataFrame | None:
+    features = [c for c in df.columns if c not in (UID, DS, Y)]
+    train = df[df[DS] <= cutoff]
+    sizes = train.groupby(UID).size()
+    short = sorted(set(df[UID].unique()) - set(sizes[sizes >= min_train].index))
+    if short:
+        shown = ", ".join(map(str, short[:5])) + (" ..." if len(short) > 5 else "")
+        warnings.warn(
+            f"cutoff {cutoff:%Y-%m-%d}: {len(short)} series with fewer than {min_train} "
+            f"periods skipped ({shown})",
+            UserWarning,
+            stacklevel=3,
+        )
+        train = train[~train[UID].isin(short)]
+    if train.empty:
+        return None
+    dates = future_dates(cutoff, h, model.freq)
+    future = df[df[UID].isin(train[UID].unique()) & (df[DS] > cutoff) & (df[DS] <= dates[-1])]
+    X = future[[UID, DS, *features]].reset_index(drop=True) if features else None
+    fitted = clone(model).fit(train.reset_index(drop=True))
+    fc = fitted.predict(h, X=X, level=level)
+    fc = fc.merge(future[[UID, DS, Y]], on=[UID, DS], how="inner")
+    fc[CUTOFF] = cutoff
+    fc[HORIZON] = pd.Series(range(1, h + 1), index=dates).reindex(fc[DS]).to_numpy()
+    return fc
+
+
+def cross_validation(
+    model: Forecaster,
+    df: pd.DataFrame,
+    h: int,
+    n_windows: int = 3,
+    step: int | None = None,
+    level: Sequence[int] = (80, 95),
+    show_progress: bool = False,
+    n_jobs: int = 1,
+    min_train: int | None = None,
+) -> pd.DataFrame:
+    """Rolling-origin backtest of ``model`` on ``df``.
+
+    Parameters
+    ----------
+    model : Forecaster
+        An (unfitted) model; each window fits a fresh clone.
+    df : DataFrame
+        ``unique_id, ds, y`` [contacts/period] plus feature columns, contiguous periods at
+        ``model.freq``.
+    h : int
+        Forecast horizon [periods].
+    n_windows : int
+        Number of cutoffs.
+    step : int, optional
+        Periods between cutoffs (default ``h``: non-overlapping windows).
+    level : sequence of int
+        Interval levels [%].
+    show_progress : bool
+        Show a tqdm bar over cutoffs.
+    n_jobs : int
+        Parallel workers across cutoffs (joblib; 1 runs in process, -1 uses all cores).
+    min_train : int, optional
+        Fewest training periods a series needs at a cutoff (default ``model.m + 1``: one
+        season plus one). Shorter series are skipped for that cutoff with a ``UserWarning``.
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id, ds, cutoff, horizon, y, yhat, lo<L>, hi<L> ..., model``, one row per series,
+        cutoff and forecast period that has an actual. The cutoffs are the last ``n_windows``
+        period starts spaced ``step`` apart such that the last window ends on the last observed
+        period (of any series); ``horizon`` is 1 for the period right after the cutoff.
+    """
+    check_training_frame(df)
+    step = h if step is None else step
+    min_train = model.m + 1 if min_train is None else min_train
+    df = df.sort_values([UID, DS]).reset_index(drop=True)
+    cuts = cutoffs(df[DS].max(), h, n_windows, step, model.freq)
+    iterator = cuts
+    if show_progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(cuts, desc=f"backtest {model.name}", unit="cutoff")
+    if n_jobs == 1:
+        parts = [_one_window(model, df, c, h, level, min_train) for c in iterator]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_one_window)(model, df, c, h, level, min_train) for c in iterator
+        )
+    parts = [p for p in parts if p is not None and not p.empty]
+    cols = [UID, DS, CUTOFF, HORIZON, Y, YHAT, *interval_columns(level)]
+    if not parts:
+        warnings.warn("backtest: no window had enough data", UserWarning, stacklevel=2)
+        return pd.DataFrame(columns=[*cols, MODEL])
+    out = pd.concat(parts, ignore_index=True)[cols]
+    out[HORIZON] = out[HORIZON].astype(int)
+    out[MODEL] = model.name
+    return out.sort_values([UID, CUTOFF, DS]).reset_index(drop=True)

@@ -1,0 +1,199 @@
+"""Per-series weighted ensembles chosen on the backtest.
+
+For each series the ``top_k`` models by backtest accuracy are kept and weighted by the inverse
+of their error (a model with half the MASE gets twice the weight), a simple, robust combination
+that rarely does worse than the best single model (Kolassa 2011; the M4 findings). Intervals
+are averaged with the same weights; they are not calibrated, so pass the ensemble through
+:class:`~mashdemand.forecast.intervals.ConformalCalibrator` afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from mashdemand.forecast.base import DS, UID, YHAT, Y, finish_forecast
+from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL, evaluate
+
+WEIGHT = "weight"
+ENSEMBLE = "Ensemble"
+_LOWER_IS_BETTER = ("mase", "rmsse", "mae", "pinball")
+
+
+def _interval_cols(f: pd.DataFrame) -> list[str]:
+    return [c for c in f.columns if (c.startswith("lo") or c.startswith("hi")) and c[2:].isdigit()]
+
+
+def inverse_weights(scores: np.ndarray) -> np.ndarray:
+    """Normalised inverse-score weights; zero scores (perfect models) share all the weight.
+
+    Examples
+    --------
+    >>> inverse_weights(np.array([0.5, 1.0])).round(4).tolist()
+    [0.6667, 0.3333]
+    >>> inverse_weights(np.array([0.0, 1.0])).tolist()
+    [1.0, 0.0]
+    """
+    s = np.asarray(scores, dtype=float)
+    w = (s == 0).astype(float) if np.any(s == 0) else 1.0 / s
+    return w / w.sum()
+
+
+def select_weights(
+    cv_by_model: Mapping[str, pd.DataFrame],
+    train: pd.DataFrame,
+    m: int,
+    top_k: int = 3,
+    metric: str = "mase",
+) -> pd.DataFrame:
+    """Per-series ensemble weights from backtest accuracy.
+
+    Parameters
+    ----------
+    cv_by_model : mapping of str to DataFrame
+        Backtest frame of each model (:func:`~mashdemand.forecast.backtest.cross_validation`),
+        keyed by model name.
+    train : DataFrame
+        ``unique_id, ds, y`` history (for the MASE / RMSSE scales).
+    m : int
+        Seasonal period [periods].
+    top_k : int
+        Models kept per series.
+    metric : {"mase", "rmsse", "mae", "pinball"}
+        Error used to rank and weight (lower is better).
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id, model, weight``: for each series its ``top_k`` models (fewer if fewer
+        were scored), weights proportional to ``1 / metric`` and summing to 1. Models with
+        a missing score for a series are left out for it.
+    """
+    if metric not in _LOWER_IS_BETTER:
+        raise ValueError(f"metric must be one of {', '.join(_LOWER_IS_BETTER)}; got {metric!r}")
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1; got {top_k}")
+    scored = []
+    for name, cv in cv_by_model.items():
+        s = evaluate(cv.drop(columns=MODEL, errors="ignore"), train, m, levels=_levels(cv))
+        scored.append(s.by_series[[UID, metric]].assign(**{MODEL: name}))
+    if not scored:
+        raise ValueError("select_weights: no models given")
+    s = pd.concat(scored, ignore_index=True).dropna(subset=[metric])
+    s = s.sort_values([UID, metric, MODEL], kind="stable")
+    s = s.groupby(UID, sort=True).head(top_k)
+    s[WEIGHT] = s.groupby(UID)[metric].transform(lambda x: inverse_weights(x.to_numpy()))
+    return s[[UID, MODEL, WEIGHT]].reset_index(drop=True)
+
+
+def _levels(f: pd.DataFrame) -> tuple[int, ...]:
+    return tuple(sorted({int(c[2:]) for c in _interval_cols(f)}))
+
+
+def combine(
+    forecasts: Mapping[str, pd.DataFrame], weights: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Weighted combination of model forecasts, per series.
+
+    Parameters
+    ----------
+    forecasts : mapping of str to DataFrame
+        Forecast (or backtest) frame of each model, keyed by the names used in ``weights``.
+    weights : DataFrame, optional
+        ``unique_id, model, weight`` (:func:`select_weights`). Series without weights, or all
+        series when None, get equal weights over the models that forecast them. Weights are
+        renormalised over the models present at each ``unique_id, ds`` (and ``cutoff``).
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id, ds [, cutoff, horizon, y], yhat, lo<L>, hi<L> ..., model`` with
+        ``model = "Ensemble"``: weighted ``yhat`` [contacts/period] and weighted interval bounds
+        (made ordered by :func:`~mashdemand.forecast.base.finish_forecast`). The bounds are a
+        heuristic, not quantiles of the mixture: recalibrate them.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"unique_id": "x", "ds": [1], "yhat": [10.0]})
+    >>> b = pd.DataFrame({"unique_id": "x", "ds": [1], "yhat": [20.0]})
+    >>> w = pd.DataFrame({"unique_id": ["x", "x"], "model": ["a", "b"], "weight": [0.75, 0.25]})
+    >>> combine({"a": a, "b": b}, w)[["unique_id", "yhat"]].to_dict("records")
+    [{'unique_id': 'x', 'yhat': 12.5}]
+    """
+    if not forecasts:
+        raise ValueError("combine: no forecasts given")
+    frames = [
+        f.drop(columns=MODEL, errors="ignore").assign(**{MODEL: k}) for k, f in forecasts.items()
+    ]
+    first = frames[0]
+    keys = [c for c in (UID, DS, CUTOFF, HORIZON) if c in first.columns]
+    ivals = [c for c in _interval_cols(first) if all(c in f.columns for f in frames)]
+    values = [YHAT, *ivals]
+    stacked = pd.concat([f[[*keys, MODEL, *values]] for f in frames], ignore_index=True)
+    if weights is None:
+        stacked[WEIGHT] = 1.0
+    else:
+        stacked = stacked.merge(weights[[UID, MODEL, WEIGHT]], on=[UID, MODEL], how="left")
+        unweighted = ~stacked[UID].isin(weights[UID].unique())
+        stacked.loc[unweighted, WEIGHT] = 1.0
+        stacked[WEIGHT] = stacked[WEIGHT].fillna(0.0)
+        stacked = stacked[stacked[WEIGHT] > 0]
+    wsum = stacked.groupby(keys, sort=False)[WEIGHT].transform("sum")
+    weighted = stacked[values].mul(stacked[WEIGHT] / wsum, axis=0)
+    weighted[keys] = stacked[keys]
+    out = weighted.groupby(keys, sort=True, as_index=False)[values].sum()
+    if Y in first.columns:
+        actual = pd.concat([f[[*keys, Y]] for f in frames]).drop_duplicates(subset=keys)
+        out = out.merge(actual, on=keys, how="left")
+    out[MODEL] = ENSEMBLE
+    out = out[[*keys, *([Y] if Y in out.columns else []), *values, MODEL]]
+    return finish_forecast(out, sorted({int(c[2:]) for c in ivals})) if ivals else out
+
+
+def combine_cv(
+    cv_by_model: Mapping[str, pd.DataFrame],
+    train: pd.DataFrame,
+    m: int,
+    top_k: int = 3,
+    metric: str = "mase",
+) -> pd.DataFrame:
+    """An honest backtest of the ensemble itself.
+
+    Weights for the window at cutoff ``c`` are chosen (:func:`select_weights`) only on the
+    earlier windows whose every forecast period is on or before ``c``, i.e. on errors that
+    were known at ``c``; the MASE scales likewise use history up to each window's cutoff. The
+    first window (no earlier complete window) is dropped, so with ``n_windows`` non-overlapping
+    windows the ensemble is scored on the last ``n_windows - 1``: an expanding-window version
+    of "choose on all but the last window, evaluate on the last".
+
+    Parameters
+    ----------
+    cv_by_model : mapping of str to DataFrame
+        Backtest frames of each model, over the same cutoffs.
+    train, m, top_k, metric
+        As for :func:`select_weights`.
+
+    Returns
+    -------
+    DataFrame
+        A backtest frame like the inputs' with ``model = "Ensemble"``, for the windows that
+        had earlier windows to learn from (empty if none did).
+    """
+    cuts = sorted(set().union(*(set(cv[CUTOFF].unique()) for cv in cv_by_model.values())))
+    last_ds = {
+        c: max(cv.loc[cv[CUTOFF] == c, DS].max() for cv in cv_by_model.values()) for c in cuts
+    }
+    parts = []
+    for c in cuts:
+        known = [c0 for c0 in cuts if c0 < c and last_ds[c0] <= c]
+        if not known:
+            continue
+        past = {k: cv[cv[CUTOFF].isin(known)] for k, cv in cv_by_model.items()}
+        w = select_weights(past, train, m, top_k=top_k, metric=metric)
+        now = {k: cv[cv[CUTOFF] == c] for k, cv in cv_by_model.items()}
+        parts.append(combine(now, w))
+    if not parts:
+        return pd.DataFrame(columns=next(iter(cv_by_model.values())).columns)
+    return pd.concat(parts, ignore_index=True)

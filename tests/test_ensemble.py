@@ -1,0 +1,110 @@
+"""Ensemble weights, combination and an honest ensemble backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from forecast_helpers import MeanLastSeason, poisson_panel
+
+from mashdemand.forecast.backtest import cross_validation
+from mashdemand.forecast.ensemble import combine, combine_cv, select_weights
+
+DAYS = pd.date_range("2024-01-01", periods=30, freq="D")
+
+
+def _train() -> pd.DataFrame:
+    # y = 1, 2, ..., 30 for both series: lag-1 naive MAE = 1, so MASE = MAE
+    return pd.concat(
+        pd.DataFrame({"unique_id": u, "ds": DAYS, "y": np.arange(1.0, 31.0)}) for u in "ab"
+    )
+
+
+def _cv(errors: dict[str, float], cutoffs: list[int], h: int = 2) -> pd.DataFrame:
+    """Backtest with forecast error ``errors[uid]`` for every point (y from _train)."""
+    rows = []
+    for c in cutoffs:
+        for uid, e in errors.items():
+            for k in range(1, h + 1):
+                y = float(c + k + 1)  # y on day index c + k is c + k + 1
+                rows.append((uid, DAYS[c + k], DAYS[c], k, y, y + e))
+    cv = pd.DataFrame(rows, columns=["unique_id", "ds", "cutoff", "horizon", "y", "yhat"])
+    for lv, w in ((80, 1.0), (95, 2.0)):
+        cv[f"lo{lv}"], cv[f"hi{lv}"] = cv["yhat"] - w, cv["yhat"] + w
+    return cv
+
+
+def test_select_weights_inverse_mase_top_k() -> None:
+    cvs = {
+        "A": _cv({"a": 1.0, "b": 8.0}, [10, 12]),
+        "B": _cv({"a": 2.0, "b": 4.0}, [10, 12]),
+        "C": _cv({"a": 4.0, "b": 2.0}, [10, 12]),
+        "D": _cv({"a": 8.0, "b": 1.0}, [10, 12]),
+    }
+    w = select_weights(cvs, _train(), m=1, top_k=3)
+    wa = w[w["unique_id"] == "a"].set_index("model")["weight"]
+    # a: MASE 1, 2, 4 kept (D dropped): weights 1 : 1/2 : 1/4 -> 4/7, 2/7, 1/7
+    assert list(wa.index) == ["A", "B", "C"]
+    np.testing.assert_allclose(wa.to_numpy(), [4 / 7, 2 / 7, 1 / 7])
+    wb = w[w["unique_id"] == "b"].set_index("model")["weight"]
+    assert list(wb.index) == ["D", "C", "B"]
+    assert w.groupby("unique_id")["weight"].sum().tolist() == pytest.approx([1.0, 1.0])
+    # a perfect model takes all the weight
+    cvs["P"] = _cv({"a": 0.0, "b": 3.0}, [10, 12])
+    w = select_weights(cvs, _train(), m=1, top_k=2)
+    assert w[w["unique_id"] == "a"].set_index("model")["weight"].to_dict() == {"P": 1.0, "A": 0.0}
+    with pytest.raises(ValueError, match="metric"):
+        select_weights(cvs, _train(), m=1, metric="coverage80")
+
+
+def test_combine_weighted_and_equal_fallback() -> None:
+    ds = pd.date_range("2025-01-01", periods=2)
+    fa = pd.DataFrame({"unique_id": ["a", "a", "c", "c"], "ds": list(ds) * 2, "yhat": 10.0})
+    fb = fa.assign(yhat=20.0)
+    for f in (fa, fb):
+        f["lo80"], f["hi80"] = f["yhat"] - 2, f["yhat"] + 2
+    w = pd.DataFrame({"unique_id": ["a", "a"], "model": ["A", "B"], "weight": [0.75, 0.25]})
+    out = combine({"A": fa, "B": fb}, w).set_index("unique_id")
+    # a: 0.75 * 10 + 0.25 * 20 = 12.5; c has no weights: equal, 15
+    assert out.loc["a", "yhat"].tolist() == [12.5, 12.5]
+    assert out.loc["c", "yhat"].tolist() == [15.0, 15.0]
+    assert out.loc["a", "lo80"].tolist() == [10.5, 10.5]
+    assert (out["model"] == "Ensemble").all()
+
+
+def test_combine_cv_uses_only_earlier_windows() -> None:
+    # A is perfect in window 0 and poor later; B the reverse. If the ensemble at window 1
+    # looked at window 1 itself it would follow B; honestly it can only follow A.
+    a = pd.concat([_cv({"a": 0.0, "b": 0.0}, [10]), _cv({"a": 5.0, "b": 5.0}, [12, 14])])
+    b = pd.concat([_cv({"a": 5.0, "b": 5.0}, [10]), _cv({"a": 0.0, "b": 0.0}, [12, 14])])
+    ens = combine_cv({"A": a, "B": b}, _train(), m=1, top_k=2)
+    assert sorted(ens["cutoff"].unique()) == [DAYS[12], DAYS[14]]  # window 0 has no past
+    w1 = ens[ens["cutoff"] == DAYS[12]]
+    np.testing.assert_allclose(w1["yhat"] - w1["y"], 5.0)  # followed A (perfect before)
+    # window 2 learns from windows 0 and 1: A MASE 2.5, B 2.5 -> equal weights
+    w2 = ens[ens["cutoff"] == DAYS[14]]
+    np.testing.assert_allclose(w2["yhat"] - w2["y"], 2.5)
+    assert {"y", "horizon", "lo95", "hi95"} <= set(ens.columns)
+
+
+def test_combine_cv_overlapping_windows_not_used_early() -> None:
+    # h = 4, step 2: the window at cutoff 10 ends on day 14, so cutoff 12 cannot use it
+    a = _cv({"a": 1.0, "b": 1.0}, [10, 12, 14], h=4)
+    b = _cv({"a": 2.0, "b": 2.0}, [10, 12, 14], h=4)
+    ens = combine_cv({"A": a, "B": b}, _train(), m=1)
+    assert sorted(ens["cutoff"].unique()) == [DAYS[14]]
+
+
+def test_ensemble_on_real_backtest_not_worse_than_worst() -> None:
+    df = poisson_panel(n_series=4, n_days=90)
+    cvs = {
+        f"m{k}": cross_validation(
+            MeanLastSeason(season_length=k), df, h=7, n_windows=4, min_train=15
+        )
+        for k in (7, 14)
+    }
+    ens = combine_cv(cvs, df, m=7)
+    assert len(ens) == 3 * 4 * 7
+    later = {k: v[v["cutoff"].isin(ens["cutoff"])] for k, v in cvs.items()}
+    mae = {k: (v["yhat"] - v["y"]).abs().mean() for k, v in later.items()}
+    assert (ens["yhat"] - ens["y"]).abs().mean() <= max(mae.values()) + 1e-9
