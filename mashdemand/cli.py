@@ -35,13 +35,14 @@ def _one_line(message: object) -> str:
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn bad-input errors into one line on stderr and exit code 2."""
+    from mashdemand.forecast.api import ForecastError
     from mashdemand.ingest.readers import IngestError
     from mashdemand.schema import SchemaError
     from mashdemand.store import StoreError
 
     try:
         yield
-    except (IngestError, SchemaError, StoreError, FileNotFoundError) as exc:
+    except (IngestError, SchemaError, StoreError, ForecastError, FileNotFoundError) as exc:
         typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -96,6 +97,116 @@ def format_summary(s: dict) -> str:
 
 
 @app.command()
+def forecast(
+    until: Annotated[str, typer.Option(help="Last day to forecast (YYYY-MM-DD or DD/MM/YYYY).")],
+    out: Annotated[Path, typer.Option(help="Forecast CSV to write (CONTRACTS.md columns).")],
+    contacts: Annotated[
+        list[Path] | None, typer.Option(help="Contact-log exports (repeat the option).")
+    ] = None,
+    counts: Annotated[Path | None, typer.Option(help="Aggregated counts CSV.")] = None,
+    store: Annotated[Path | None, typer.Option(help="A store filled by ingest.")] = None,
+    population: Annotated[Path | None, typer.Option(help="population.csv driver.")] = None,
+    housing: Annotated[Path | None, typer.Option(help="housing.csv driver.")] = None,
+    freq: Annotated[
+        str | None,
+        typer.Option(help="day, week, month, quarter, year or fy; default the history's own."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Split each hub by priority, source and/or subject.")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="e.g. high or growth:risk_identification=0.05,population_variant=high"),
+    ] = None,
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated candidates, e.g. snaive,ets,gbm,prophet.")
+    ] = None,
+    backtest: Annotated[
+        bool, typer.Option("--backtest/--no-backtest", help="Rolling-origin backtest.")
+    ] = True,
+    jobs: Annotated[int, typer.Option("--jobs", help="Parallel workers.")] = 1,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also save the versioned forecast record.")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+) -> None:
+    """Forecast contacts per hub (and the force total ALL) to --until, with intervals.
+
+    Writes hub, date, yhat, lo80, hi80, lo95, hi95 (+ one column per --by dimension), from the
+    first period after the history; ALL equals the sum of the hubs.
+    """
+    import pandas as pd
+
+    from mashdemand.forecast.api import ForecastError, load_history
+    from mashdemand.forecast.api import forecast as run_forecast
+    from mashdemand.forecast.base import FREQ_ALIASES
+
+    with _user_errors():
+        end = _parse_day(until)
+        if freq is not None and freq not in FREQ_ALIASES:
+            raise ForecastError(f"--freq {freq!r}: choose from {', '.join(FREQ_ALIASES)}")
+        dims = [d.strip() for d in by.split(",")] if by else []
+        history, history_freq = load_history(
+            contacts=contacts or None, counts=counts, store=store, by=dims, mapping=mapping
+        )
+        from mashdemand.drivers import read_housing, read_population
+
+        pop = read_population(population) if population else None
+        hou = read_housing(housing) if housing else None
+        result = run_forecast(
+            history,
+            until=end,
+            freq=freq,
+            history_freq=history_freq,
+            by=dims,
+            population=pop,
+            housing=hou,
+            scenario=scenario,
+            models=[m.strip() for m in models.split(",")] if models else None,
+            backtest=backtest,
+            n_jobs=jobs,
+            show_progress=True,
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame = result.frame.copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
+    frame.to_csv(out, index=False)
+    if json_out is not None:
+        result.to_json(json_out)
+    typer.echo(
+        f"wrote {out}: {frame['hub'].nunique() - 1} hub(s) + ALL, {len(frame):,} rows, "
+        f"{result.freq} periods {frame['date'].min()} to {frame['date'].max()} "
+        f"({result.seconds:.0f} s)"
+    )
+    if result.backtest is not None:
+        typer.echo("backtest (rolling origin, out of sample), pooled over series:")
+        typer.echo(format_backtest(result.backtest.overall))
+
+
+def format_backtest(overall) -> str:
+    """The backtest's overall table as aligned text (one row per model)."""
+    cols = [
+        c
+        for c in ("model", "n", "mase", "rmsse", "rel_bias", "coverage80", "coverage95")
+        if c in overall.columns
+    ]
+    return overall[cols].round(3).to_string(index=False)
+
+
+def _parse_day(text: str):
+    import pandas as pd
+
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return pd.to_datetime(text, format=fmt)
+        except ValueError:
+            continue
+    from mashdemand.forecast.api import ForecastError
+
+    raise ForecastError(f"--until {text!r}: use YYYY-MM-DD or DD/MM/YYYY")
+
+
+@app.command()
 def summary(
     store: Annotated[Path, typer.Option(help="The DuckDB store.")] = DEFAULT_STORE,
 ) -> None:
@@ -124,7 +235,7 @@ def sample(
     from mashdemand.sample import write_sample
 
     with _user_errors():
-        written = write_sample(out, seed=seed, end=end, full=full)
+        written = write_sample(out, seed=seed, end=end, full=full, show_progress=True)
     for name, path in written.items():
         typer.echo(f"wrote {name}: {path}")
 

@@ -47,6 +47,7 @@ def select_weights(
     m: int,
     top_k: int = 3,
     metric: str = "mase",
+    max_ratio: float = 1.2,
 ) -> pd.DataFrame:
     """Per-series ensemble weights from backtest accuracy.
 
@@ -63,6 +64,9 @@ def select_weights(
         Models kept per series.
     metric : {"mase", "rmsse", "mae", "pinball"}
         Error used to rank and weight (lower is better).
+    max_ratio : float
+        Models whose error exceeds ``max_ratio`` times the series' best are left out: averaging
+        in a clearly worse model costs accuracy (a combination helps among near-equals).
 
     Returns
     -------
@@ -84,6 +88,9 @@ def select_weights(
     s = pd.concat(scored, ignore_index=True).dropna(subset=[metric])
     s = s.sort_values([UID, metric, MODEL], kind="stable")
     s = s.groupby(UID, sort=True).head(top_k)
+    if np.isfinite(max_ratio):
+        best = s.groupby(UID)[metric].transform("min")
+        s = s[s[metric] <= max_ratio * best + 1e-12]
     s[WEIGHT] = s.groupby(UID)[metric].transform(lambda x: inverse_weights(x.to_numpy()))
     return s[[UID, MODEL, WEIGHT]].reset_index(drop=True)
 
@@ -158,6 +165,7 @@ def combine_cv(
     m: int,
     top_k: int = 3,
     metric: str = "mase",
+    max_ratio: float = 1.2,
 ) -> pd.DataFrame:
     """An honest backtest of the ensemble itself.
 
@@ -191,7 +199,7 @@ def combine_cv(
         if not known:
             continue
         past = {k: cv[cv[CUTOFF].isin(known)] for k, cv in cv_by_model.items()}
-        w = select_weights(past, train, m, top_k=top_k, metric=metric)
+        w = select_weights(past, train, m, top_k=top_k, metric=metric, max_ratio=max_ratio)
         now = {k: cv[cv[CUTOFF] == c] for k, cv in cv_by_model.items()}
         parts.append(combine(now, w))
     if not parts:

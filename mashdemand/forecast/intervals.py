@@ -28,15 +28,42 @@ from mashdemand.forecast.metrics import HORIZON
 _BUCKET_COLS = ["h_min", "h_max", "n"]
 
 
-def count_scale(yhat: np.ndarray | pd.Series) -> np.ndarray:
-    """The residual scale for a count forecast: ``sqrt(max(yhat, 1))`` [sqrt(contacts/period)].
+def count_scale(yhat: np.ndarray | pd.Series, power: float = 0.5) -> np.ndarray:
+    """The residual scale for a count forecast: ``max(yhat, 1) ** power``.
+
+    ``power`` 0.5 is Poisson noise (sd grows with the square root of the mean); 1.0 is errors
+    proportional to volume (level shifts, which dominate on large series).
 
     Examples
     --------
     >>> count_scale(np.array([0.0, 4.0, 100.0])).tolist()
     [1.0, 2.0, 10.0]
     """
-    return np.sqrt(np.maximum(np.asarray(yhat, dtype=float), 1.0))
+    return np.maximum(np.asarray(yhat, dtype=float), 1.0) ** power
+
+
+# Candidate scale exponents; the one that makes residual spreads most alike across series wins.
+POWERS: tuple[float, ...] = (0.5, 0.75, 1.0)
+
+
+def choose_power(cv: pd.DataFrame, powers: Sequence[float] = POWERS) -> float:
+    """The scale exponent under which series of different size have the most similar spread.
+
+    For each candidate, residuals are scaled by ``max(yhat, 1) ** power`` and the spread
+    (inter-quantile range 10-90%) is taken per series; the power with the smallest coefficient
+    of variation of those spreads is chosen. With fewer than 3 series, 0.5 (Poisson).
+    """
+    if UID not in cv.columns or cv[UID].nunique() < 3:
+        return 0.5
+    best, best_cv = 0.5, np.inf
+    for p in powers:
+        r = (cv[Y] - cv[YHAT]) / count_scale(cv[YHAT], p)
+        q = r.groupby(cv[UID]).quantile([0.1, 0.9]).unstack()
+        spread = (q[0.9] - q[0.1]).to_numpy()
+        score = np.std(spread) / max(np.mean(spread), 1e-9)
+        if score < best_cv - 1e-9:
+            best, best_cv = p, score
+    return float(best)
 
 
 def conformal_quantile(r: np.ndarray, q: float) -> float:
@@ -142,11 +169,12 @@ class ConformalCalibrator:
                 f"calibration frame: missing column(s) {', '.join(missing)}; "
                 f"found {', '.join(cv.columns)}"
             )
-        d = cv[[Y, YHAT, HORIZON]].dropna()
+        d = cv[[c for c in (UID, Y, YHAT, HORIZON) if c in cv.columns]].dropna()
         if d.empty:
             raise ValueError("calibration frame: no rows with y, yhat and horizon")
+        self.power_ = choose_power(d)
         yhat = d[YHAT].to_numpy(dtype=float)
-        r = (d[Y].to_numpy(dtype=float) - yhat) / count_scale(yhat)
+        r = (d[Y].to_numpy(dtype=float) - yhat) / count_scale(yhat, self.power_)
         hz = d[HORIZON].to_numpy(dtype=int)
         edges = _bucket_edges(hz, self.n_buckets, self.min_per_bucket)
         rows = []
@@ -191,7 +219,7 @@ class ConformalCalibrator:
         idx = np.searchsorted(qt["h_max"].to_numpy(), np.clip(hz, None, h_max), side="left")
         widen = np.sqrt(np.maximum(hz, h_max) / h_max)
         yhat = f[YHAT].to_numpy(dtype=float)
-        s = count_scale(yhat) * widen
+        s = count_scale(yhat, getattr(self, "power_", 0.5)) * widen
         for lv in self.levels:
             for side in ("lo", "hi"):
                 col = f"{side}{lv}"
@@ -209,6 +237,7 @@ class ConformalCalibrator:
             "min_per_bucket": int(self.min_per_bucket),
         }
         if hasattr(self, "quantiles_"):
+            out["power"] = float(getattr(self, "power_", 0.5))
             out["quantiles"] = [
                 {k: (int(v) if k in _BUCKET_COLS else float(v)) for k, v in rec.items()}
                 for rec in self.quantiles_.to_dict("records")
@@ -225,6 +254,7 @@ class ConformalCalibrator:
         )
         if "quantiles" in d:
             cal.quantiles_ = pd.DataFrame(d["quantiles"])
+            cal.power_ = float(d.get("power", 0.5))
         return cal
 
     def __repr__(self) -> str:

@@ -1,0 +1,573 @@
+"""The forecasting entry point: history in, coherent calibrated forecasts and a backtest out.
+
+:func:`forecast` is what the CLI and notebooks call::
+
+    import mashdemand as md
+    result = md.forecast(history, until="2026-12-31")
+    result.frame            # hub, date, yhat, lo80, hi80, lo95, hi95 (CONTRACTS.md)
+    result.backtest.overall # out-of-sample accuracy against seasonal naive
+    result.plot("ALL")
+    result.to_json("reports/forecast.json")
+
+What it does, in order:
+
+1. builds the series: one per hub (and per ``by`` split within each hub), the hub totals and
+   the force total ``ALL``;
+2. adds calendar features (bank holidays, school terms, lockdowns) and, where given,
+   population and housing drivers;
+3. backtests every candidate model by rolling origin on the same series and horizon;
+4. weights the best models per series (the ensemble), refits them on the whole history and
+   forecasts to ``until``;
+5. calibrates the intervals on the count scale from the ensemble's own out-of-sample errors;
+6. reconciles so that splits sum to their hub and hubs sum to ``ALL`` exactly;
+7. applies the scenario's adjustments and records the scenario with the result.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mashdemand import schema
+from mashdemand.forecast.base import (
+    DS,
+    LEVELS,
+    SEASON_LENGTH,
+    UID,
+    YHAT,
+    Y,
+    finish_forecast,
+    future_dates,
+    interval_columns,
+)
+from mashdemand.forecast.counts import FREQ_ORDER, aggregate
+
+RESULT_FORMAT = "mashdemand.forecast/1"
+SEP = "|"
+DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
+# Rolling-origin backtest per period: (horizon cap [periods], windows).
+# Rolling-origin backtest per period: (horizon cap [periods], windows, step [periods]).
+# Windows overlap (step < horizon) so the ensemble, which needs one window to learn its
+# weights, is still scored and calibrated on several.
+BACKTEST_PLAN: dict[str, tuple[int, int, int]] = {
+    "day": (91, 4, 28),
+    "week": (13, 4, 4),
+    "month": (12, 4, 3),
+    "quarter": (4, 4, 1),
+    "year": (2, 3, 1),
+    "fy": (2, 3, 1),
+}
+# Fewest backtest residuals per horizon bucket of the interval calibration.
+MIN_PER_BUCKET = 200
+
+
+class ForecastError(ValueError):
+    """The history cannot support the requested forecast (message says why, in one line)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Assumptions a forecast is made under; recorded with every result.
+
+    Attributes
+    ----------
+    name : str
+        A label for reports.
+    population_variant : str
+        ``principal``, ``low`` or ``high`` ONS-style projection variant for the drivers.
+    housing_delivery : float
+        Multiplier on planned net additional dwellings (1.0 = as planned).
+    risk_identification : float
+        Extra share of police contacts from officers identifying more risk, e.g. 0.05 = +5%
+        from the first forecast period (applied to police series; to other series in
+        proportion to the police share of their history, or in full where source is unknown).
+    """
+
+    name: str = "principal"
+    population_variant: str = "principal"
+    housing_delivery: float = 1.0
+    risk_identification: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str | None) -> Scenario:
+        """``"principal"`` or ``"name:key=value,key=value"``, e.g. ``high:population_variant=high``.
+
+        >>> Scenario.parse("growth:risk_identification=0.05").risk_identification
+        0.05
+        """
+        if not text:
+            return cls()
+        name, _, rest = text.partition(":")
+        kw: dict[str, Any] = {"name": name.strip()}
+        if name.strip() in ("low", "high"):
+            kw["population_variant"] = name.strip()
+        for part in filter(None, (p.strip() for p in rest.split(","))):
+            key, _, value = part.partition("=")
+            key = key.strip()
+            if key not in cls.__dataclass_fields__ or key == "name":
+                raise ForecastError(
+                    f"scenario: unknown setting {key!r}; use population_variant, "
+                    "housing_delivery, risk_identification"
+                )
+            kw[key] = value.strip() if key == "population_variant" else float(value)
+        if kw.get("population_variant", "principal") not in ("principal", "low", "high"):
+            raise ForecastError("scenario: population_variant must be principal, low or high")
+        return cls(**kw)
+
+
+@dataclass
+class ForecastResult:
+    """A forecast with everything needed to judge and reproduce it.
+
+    Attributes
+    ----------
+    frame : pd.DataFrame
+        CONTRACTS.md forecast columns: ``hub, [by...], date, yhat, lo80, hi80, lo95, hi95``
+        [contacts/period]; ``hub == "ALL"`` rows are the force total (sum of hubs).
+    freq : str
+        Period of ``date``.
+    history : pd.DataFrame
+        The series the models saw: ``unique_id, ds, y``.
+    backtest : Any
+        Out-of-sample evaluation (``metrics.EvaluationResult``) of each model and the
+        ensemble, or None when the backtest was skipped.
+    weights : pd.DataFrame
+        Ensemble weights per series: ``unique_id, model, weight``.
+    """
+
+    frame: pd.DataFrame
+    freq: str
+    by: tuple[str, ...]
+    history: pd.DataFrame
+    scenario: Scenario
+    models: tuple[str, ...]
+    weights: pd.DataFrame
+    backtest: Any = None
+    cv: pd.DataFrame | None = None
+    calibration: dict | None = None
+    reconciliation: str = "bottom_up"
+    seconds: float = 0.0
+    created_at: str = field(default_factory=lambda: pd.Timestamp.now(tz="UTC").isoformat())
+
+    @property
+    def data_window(self) -> tuple[str, str]:
+        ds = self.history[DS]
+        return ds.min().strftime("%Y-%m-%d"), ds.max().strftime("%Y-%m-%d")
+
+    def to_dict(self) -> dict:
+        """A versioned, JSON-serialisable record (no pickle): data window, scenario, output."""
+        from mashdemand import __version__
+
+        def frame(df: pd.DataFrame | None) -> list[dict] | None:
+            if df is None:
+                return None
+            out = df.copy()
+            for c in out.columns:
+                if pd.api.types.is_datetime64_any_dtype(out[c]):
+                    out[c] = out[c].dt.strftime("%Y-%m-%d")
+            return json.loads(out.to_json(orient="records", double_precision=6))
+
+        overall = getattr(self.backtest, "overall", None) if self.backtest is not None else None
+        return {
+            "format": RESULT_FORMAT,
+            "package_version": __version__,
+            "created_at": self.created_at,
+            "freq": self.freq,
+            "by": list(self.by),
+            "data_window": list(self.data_window),
+            "scenario": asdict(self.scenario),
+            "models": list(self.models),
+            "reconciliation": self.reconciliation,
+            "seconds": round(self.seconds, 2),
+            "weights": frame(self.weights),
+            "calibration": self.calibration,
+            "backtest_overall": frame(overall.reset_index() if overall is not None else None),
+            "forecast": frame(self.frame),
+        }
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @staticmethod
+    def read_json(path: str | Path) -> dict:
+        """Read a saved result; checks the format version. Returns the record as a dict with
+        ``forecast`` as a DataFrame."""
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        if doc.get("format") != RESULT_FORMAT:
+            raise ForecastError(f"{path}: not a mashdemand forecast ({doc.get('format')!r})")
+        fc = pd.DataFrame(doc["forecast"])
+        fc[schema.DATE] = pd.to_datetime(fc[schema.DATE])
+        doc["forecast"] = fc
+        return doc
+
+    def plot(self, hub: str = schema.FORCE_TOTAL, ax=None, history_periods: int | None = None):
+        """Fan chart of one hub's (or the force's) forecast after its history -> Figure."""
+        from mashdemand.forecast.plots import plot_fan
+
+        return plot_fan(self, hub=hub, ax=ax, history_periods=history_periods)
+
+
+# --- series -------------------------------------------------------------------------------
+def series_id(hub: str, parts: Sequence[str] = ()) -> str:
+    """``reading`` or ``reading|police|child``."""
+    return SEP.join([hub, *parts])
+
+
+def build_panel(counts: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Tidy counts (``hub, [by], date, contacts``) -> ``unique_id, ds, y`` for every level.
+
+    Levels: bottom series (hub x by values, if ``by``), hubs, and ``ALL``. Each series covers
+    its own span, zero-filled inside it.
+    """
+    by = list(by)
+    frames = []
+    if by:
+        b = counts.copy()
+        b[UID] = b[schema.HUB].str.cat([b[c].astype(str) for c in by], sep=SEP)
+        frames.append(b[[UID, schema.DATE, schema.CONTACTS]])
+    hubs = counts.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
+    frames.append(hubs.rename(columns={schema.HUB: UID}))
+    total = hubs.groupby(schema.DATE, as_index=False)[schema.CONTACTS].sum()
+    total[UID] = schema.FORCE_TOTAL
+    frames.append(total)
+    panel = pd.concat(frames, ignore_index=True).rename(
+        columns={schema.DATE: DS, schema.CONTACTS: Y}
+    )
+    panel[Y] = panel[Y].astype(float)
+    return panel[[UID, DS, Y]].sort_values([UID, DS]).reset_index(drop=True)
+
+
+def _fill_gaps(panel: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Zero-fill missing periods inside each series' span (no contacts recorded = 0)."""
+    from mashdemand.forecast.base import FREQ_ALIASES
+
+    out = []
+    for uid, g in panel.groupby(UID, sort=False):
+        idx = pd.date_range(g[DS].min(), g[DS].max(), freq=FREQ_ALIASES[freq])
+        g = g.set_index(DS).reindex(idx)
+        g[UID] = uid
+        g[Y] = g[Y].fillna(0.0)
+        out.append(g.rename_axis(DS).reset_index())
+    return pd.concat(out, ignore_index=True)[[UID, DS, Y]]
+
+
+def horizon(last: pd.Timestamp, until: pd.Timestamp, freq: str) -> int:
+    """Number of periods after ``last`` up to the one containing ``until``."""
+    from mashdemand.forecast.counts import period_start
+
+    end = period_start(pd.Series([until]), freq).iloc[0]
+    if end <= last:
+        return 0
+    return len(pd.date_range(last, end, freq=future_dates(last, 1, freq).freq)) - 1
+
+
+# --- the entry point ----------------------------------------------------------------------
+def forecast(
+    history: pd.DataFrame,
+    until: str | pd.Timestamp,
+    freq: str | None = None,
+    history_freq: str = "day",
+    by: Sequence[str] = (),
+    population: pd.DataFrame | None = None,
+    housing: pd.DataFrame | None = None,
+    scenario: Scenario | str | None = None,
+    models: Sequence[str] | None = None,
+    backtest: bool = True,
+    level: Sequence[int] = LEVELS,
+    n_jobs: int = 2,
+    reconciliation: str = "bottom_up",
+    show_progress: bool = False,
+) -> ForecastResult:
+    """Forecast every hub, split and the force total from history to ``until``.
+
+    Parameters
+    ----------
+    history : pd.DataFrame
+        Tidy counts ``hub, date, contacts`` (+ ``by`` columns) at ``history_freq`` (e.g. from
+        ``Store.daily_counts`` or ``read_counts``) [contacts/period].
+    until : date-like
+        Last day to forecast; the forecast runs from the first period after the history to the
+        period containing ``until``.
+    freq : str, optional
+        Output period (day, week, month, quarter, year, fy); default ``history_freq``.
+        Coarser than the history: the history is summed into complete periods first.
+    by : sequence of str
+        Split dimensions present in ``history`` (priority, source, subject).
+    population, housing : pd.DataFrame, optional
+        Drivers (CONTRACTS.md section 3) for models that use them.
+    scenario : Scenario or str, optional
+        Assumptions (see :class:`Scenario`); default principal.
+    models : sequence of str, optional
+        Candidate models (``mashdemand.forecast.models.MODELS``); default ``DEFAULT_MODELS``.
+    backtest : bool
+        Run the rolling-origin backtest that weights the ensemble and calibrates the intervals.
+        Without it, models are weighted equally and intervals are the models' own.
+    n_jobs : int
+        Parallel workers (joblib) for model fits.
+
+    Returns
+    -------
+    ForecastResult
+    """
+    t0 = time.perf_counter()
+    from mashdemand.forecast import backtest as bt
+    from mashdemand.forecast import ensemble, intervals, metrics, reconcile
+    from mashdemand.forecast.features import make_features
+    from mashdemand.forecast.models import make_model
+
+    scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
+    freq = freq or history_freq
+    if FREQ_ORDER.index(freq) < FREQ_ORDER.index(history_freq):
+        raise ForecastError(
+            f"cannot forecast by {freq} from a history by {history_freq}; choose --freq "
+            f"{history_freq} or coarser"
+        )
+    schema.validate_counts(history)
+    by = tuple(by)
+    missing = [c for c in by if c not in history.columns]
+    if missing:
+        raise ForecastError(f"history has no {', '.join(missing)} column to split by")
+    counts = history if freq == history_freq else aggregate(history, freq, by)
+    if counts.empty:
+        raise ForecastError(f"history has no complete {freq} period")
+    panel = _fill_gaps(build_panel(counts, by), freq)
+    last = panel[DS].max()
+    h = horizon(last, pd.Timestamp(until), freq)
+    if h <= 0:
+        raise ForecastError(
+            f"--until {pd.Timestamp(until):%d/%m/%Y} is not after the history's last "
+            f"{freq} ({last:%d/%m/%Y})"
+        )
+    m = SEASON_LENGTH[freq]
+    lengths = panel.groupby(UID).size()
+    if (lengths < max(2 * m, 4)).any() and freq == "day":
+        short = lengths[lengths < 2 * m].index.tolist()
+        raise ForecastError(f"too little history for {', '.join(short[:3])}: need 2 weeks")
+
+    hub_of = {u: u.split(SEP)[0] for u in panel[UID].unique()}
+    future = pd.concat(
+        [
+            pd.DataFrame({UID: u, DS: future_dates(g[DS].max(), h, freq)})
+            for u, g in panel.groupby(UID)
+        ],
+        ignore_index=True,
+    )
+    grid = pd.concat([panel[[UID, DS]], future], ignore_index=True)
+    feats = make_features(
+        grid,
+        freq,
+        hub_of=hub_of,
+        population=_scenario_population(population, scen),
+        housing=housing,
+    )
+    train = panel.merge(feats, on=[UID, DS], how="left")
+    X_future = future.merge(feats, on=[UID, DS], how="left")
+
+    names = tuple(models or DEFAULT_MODELS)
+    candidates = {n: make_model(n, freq=freq) for n in names}
+
+    cv_all, evaluation, weights, calib = None, None, None, None
+    if backtest:
+        h_bt_cap, windows, step = BACKTEST_PLAN[freq]
+        h_bt = max(1, min(h, h_bt_cap))
+        step = min(step, h_bt)
+        shortest = int(lengths.min())
+        windows = max(1, min(windows, (shortest - max(m, 2) - h_bt) // step + 1))
+        cvs = {}
+        for n, model in candidates.items():
+            cvs[n] = bt.cross_validation(
+                model,
+                train,
+                h=h_bt,
+                n_windows=windows,
+                step=step,
+                level=level,
+                show_progress=show_progress,
+                n_jobs=n_jobs,
+            )
+        top_k = min(3, len(cvs))
+        weights = ensemble.select_weights(cvs, panel, m, top_k=top_k)
+        ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k)
+        ens_cv = ens_cv if len(ens_cv) else ensemble.combine(cvs, weights)
+        calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
+        calib = calib.fit(ens_cv)
+        ens_cv = _honest_calibration(ens_cv, level)
+        ens_cv["model"] = "ensemble"
+        cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
+        # Every model is scored on the windows the ensemble could be scored on.
+        cv_all = cv_all[cv_all["cutoff"].isin(ens_cv["cutoff"].unique())]
+        evaluation = metrics.evaluate(cv_all, panel, m, levels=level)
+    else:
+        w = 1.0 / len(candidates)
+        weights = pd.DataFrame(
+            [(u, n, w) for u in panel[UID].unique() for n in candidates],
+            columns=[UID, "model", "weight"],
+        )
+
+    fcs = {}
+    for n, model in candidates.items():
+        fcs[n] = model.fit(train).predict(h, X=X_future, level=level)
+    fc = ensemble.combine(fcs, weights)
+    if calib is not None:
+        fc = calib.apply(fc)
+    fc = finish_forecast(fc, level)
+    fc = _apply_scenario(fc, scen, history, by)
+
+    info = reconcile.hierarchy(_bottom_ids(panel, by))
+    fc = reconcile.reconcile(fc, info, method=reconciliation)
+
+    frame = _to_contract(fc, by, level)
+    return ForecastResult(
+        frame=frame,
+        freq=freq,
+        by=by,
+        history=panel,
+        scenario=scen,
+        models=names,
+        weights=weights,
+        backtest=evaluation,
+        cv=cv_all,
+        calibration=calib.to_dict() if calib is not None else None,
+        reconciliation=reconciliation,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _honest_calibration(cv: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
+    """Calibrate each backtest window's intervals on the other windows only.
+
+    Coverage reported for the ensemble is then out of sample for the calibration too
+    (leave-one-window-out, as in cross-conformal prediction). With one window, in-sample.
+    """
+    from mashdemand.forecast.intervals import ConformalCalibrator
+
+    cutoffs = cv["cutoff"].unique()
+    if len(cutoffs) < 2:
+        return ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(cv).apply(cv)
+    out = []
+    for c in cutoffs:
+        rest = cv[cv["cutoff"] != c]
+        cal = ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(rest)
+        out.append(cal.apply(cv[cv["cutoff"] == c]))
+    return pd.concat(out, ignore_index=True)
+
+
+def _bottom_ids(panel: pd.DataFrame, by: Sequence[str]) -> list[str]:
+    ids = [u for u in panel[UID].unique() if u != schema.FORCE_TOTAL]
+    if by:
+        return [u for u in ids if SEP in u]
+    return ids
+
+
+def _scenario_population(pop: pd.DataFrame | None, scen: Scenario) -> pd.DataFrame | None:
+    if pop is None or "variant" not in pop.columns:
+        return pop
+    out = pop.copy()
+    proj = out["kind"] == "projection"
+    keep = ~proj | (out["variant"] == scen.population_variant)
+    out = out[keep].copy()
+    out["variant"] = "principal"  # the chosen variant plays the principal's part downstream
+    return out
+
+
+def _apply_scenario(
+    fc: pd.DataFrame, scen: Scenario, history: pd.DataFrame, by: Sequence[str]
+) -> pd.DataFrame:
+    """Scale forecasts for the extra risk identified by officers (see :class:`Scenario`)."""
+    if not scen.risk_identification:
+        return fc
+    share = _police_share(history, fc[UID].unique(), by)
+    factor = 1.0 + scen.risk_identification * fc[UID].map(share).fillna(1.0).to_numpy()
+    cols = [YHAT, *[c for c in fc.columns if c[:2] in ("lo", "hi")]]
+    fc = fc.copy()
+    fc[cols] = fc[cols].to_numpy() * factor[:, None]
+    return fc
+
+
+def _police_share(history: pd.DataFrame, ids: Iterable[str], by: Sequence[str]) -> dict:
+    share: dict[str, float] = {}
+    for u in ids:
+        parts = u.split(SEP)
+        if schema.SOURCE in by and len(parts) > 1:
+            share[u] = float(parts[1 + list(by).index(schema.SOURCE)] == "police")
+        elif schema.SOURCE in history.columns:
+            h = history if u == schema.FORCE_TOTAL else history[history[schema.HUB] == parts[0]]
+            tot = h[schema.CONTACTS].sum()
+            pol = h.loc[h[schema.SOURCE] == "police", schema.CONTACTS].sum()
+            share[u] = float(pol / tot) if tot else 1.0
+        else:
+            share[u] = 1.0
+    return share
+
+
+def _to_contract(fc: pd.DataFrame, by: Sequence[str], level: Sequence[int]) -> pd.DataFrame:
+    """unique_id -> hub (+ by columns); adds force-by-split totals when splitting."""
+    parts = fc[UID].str.split(SEP, expand=True)
+    out = pd.DataFrame({schema.HUB: parts[0]})
+    for i, c in enumerate(by):
+        col = parts[i + 1] if (i + 1) in parts.columns else None
+        out[c] = col.fillna(schema.FORCE_TOTAL) if col is not None else schema.FORCE_TOTAL
+    out[schema.DATE] = fc[DS].to_numpy()
+    cols = [YHAT, *interval_columns(level)]
+    for c in cols:
+        out[c] = fc[c].to_numpy()
+    if by:
+        bottoms = out[(out[schema.HUB] != schema.FORCE_TOTAL) & (out[by[0]] != schema.FORCE_TOTAL)]
+        force_split = bottoms.groupby([*by, schema.DATE], as_index=False)[cols].sum()
+        force_split[schema.HUB] = schema.FORCE_TOTAL
+        out = pd.concat([out, force_split[out.columns]], ignore_index=True)
+    keys = [schema.HUB, *by, schema.DATE]
+    out = out.sort_values(keys).reset_index(drop=True)
+    out[cols] = np.round(out[cols].to_numpy(dtype=float), 3)
+    return out
+
+
+def load_history(
+    contacts: Sequence[str | Path] | None = None,
+    counts: str | Path | None = None,
+    store: str | Path | None = None,
+    by: Sequence[str] = (),
+    mapping: str | Path | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """History for :func:`forecast` from exactly one source; returns (counts, period).
+
+    ``contacts`` are ingested into a throwaway in-memory store (same rules as ``ingest``);
+    ``store`` is read as it is; ``counts`` is an aggregated-counts CSV (period inferred).
+    """
+    from mashdemand.store import Store
+
+    given = [x is not None and x != [] for x in (contacts, counts, store)]
+    if sum(given) != 1:
+        raise ForecastError("give exactly one of --contacts, --counts or --store")
+    by = list(by)
+    if counts is not None:
+        from mashdemand.forecast.counts import read_counts
+
+        df, freq = read_counts(counts)
+        missing = [c for c in by if c not in df.columns]
+        if missing:
+            raise ForecastError(f"{counts}: cannot split by {', '.join(missing)}: no such column")
+        return df, freq
+    if contacts:
+        from mashdemand.ingest import ingest_contacts
+
+        with Store(":memory:") as st:
+            summary = ingest_contacts(list(contacts), store=st, mapping=mapping)
+            if summary.rows_accepted == 0:
+                raise ForecastError("no usable contacts in " + ", ".join(map(str, contacts)))
+            return st.daily_counts(by=by), "day"
+    with Store(store, read_only=True) as st:
+        if st.count() == 0:
+            raise ForecastError(f"{store}: the store holds no contacts; run ingest first")
+        return st.daily_counts(by=by), "day"
