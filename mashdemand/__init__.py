@@ -10,17 +10,21 @@ The public API a notebook imports::
 
 __version__ = "0.1.0"
 
+from mashdemand.forecast.api import ForecastResult, Scenario, forecast  # noqa: E402
 from mashdemand.ingest import IngestError, IngestSummary, ingest_contacts, read_table  # noqa: E402
 from mashdemand.schema import SchemaError  # noqa: E402
 from mashdemand.store import Store, StoreError  # noqa: E402
 
 __all__ = [
+    "ForecastResult",
     "IngestError",
     "IngestSummary",
     "SchemaError",
     "Store",
     "StoreError",
+    "Scenario",
     "__version__",
+    "forecast",
     "ingest_contacts",
     "read_table",
 ]

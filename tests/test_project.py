@@ -57,7 +57,7 @@ def test_main_job_on_sample(tmp_path: Path):
 
 def test_every_command_has_help():
     runner = CliRunner()
-    for cmd in ("ingest", "summary", "sample"):
+    for cmd in ("ingest", "summary", "sample", "forecast"):
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0 and "Usage" in r.output, cmd
 
