@@ -6,25 +6,41 @@ The public API a notebook imports::
     summary = md.ingest_contacts("export.csv", store="data/mashdemand.duckdb")
     with md.Store("data/mashdemand.duckdb") as st:
         daily = st.daily_counts(by=["source"])
+    result = md.forecast(daily, until="2026-12-31")
+
+Names are imported on first use, so a command pays only for the stages it runs.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from mashdemand.forecast.api import ForecastResult, Scenario, forecast  # noqa: E402
-from mashdemand.ingest import IngestError, IngestSummary, ingest_contacts, read_table  # noqa: E402
-from mashdemand.schema import SchemaError  # noqa: E402
-from mashdemand.store import Store, StoreError  # noqa: E402
+_LAZY: dict[str, str] = {
+    "ForecastResult": "mashdemand.forecast.api",
+    "Scenario": "mashdemand.forecast.api",
+    "forecast": "mashdemand.forecast.api",
+    "IngestError": "mashdemand.ingest",
+    "IngestSummary": "mashdemand.ingest",
+    "ingest_contacts": "mashdemand.ingest",
+    "read_table": "mashdemand.ingest",
+    "SchemaError": "mashdemand.schema",
+    "Store": "mashdemand.store",
+    "StoreError": "mashdemand.store",
+}
 
-__all__ = [
-    "ForecastResult",
-    "IngestError",
-    "IngestSummary",
-    "SchemaError",
-    "Store",
-    "StoreError",
-    "Scenario",
-    "__version__",
-    "forecast",
-    "ingest_contacts",
-    "read_table",
-]
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mashdemand' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

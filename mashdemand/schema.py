@@ -6,8 +6,10 @@ Every stage imports its column names from here, so a rename happens in one place
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where frames are used, not to read constants
+    import pandas as pd
 
 # --- Contact log (CONTRACTS.md section 1) -------------------------------------------------
 CONTACT_ID = "contact_id"

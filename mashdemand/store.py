@@ -24,12 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from mashdemand import schema
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_STORE = Path("data/mashdemand.duckdb")
 
@@ -286,6 +289,8 @@ class Store:
             first to its last day with contacts (within the window); every series of a hub
             (each combination seen in that hub) has a row for every day, zero where none.
         """
+        import pandas as pd
+
         dims = list(by)
         bad = [d for d in dims if d not in SPLIT_DIMENSIONS]
         if bad:

@@ -26,12 +26,17 @@ Rules (also in the README, "Loading your own force's export"):
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mashdemand import schema
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LOCAL_FORMATS: tuple[str, ...] = (
     "%d/%m/%Y %H:%M",
@@ -225,7 +230,7 @@ def bool_sql(col: str | None, dtype: pa.DataType | None) -> tuple[str, str]:
 def parse_sql(
     relation: str,
     types: dict[str, pa.DataType],
-    now_utc: pd.Timestamp,
+    now_utc: datetime,
     formats: tuple[str, ...] = LOCAL_FORMATS,
     pretokenised: frozenset[str] | set[str] = frozenset(),
 ) -> str:
@@ -254,7 +259,7 @@ def parse_sql(
     subj, subj_bad = vocab_sql("_tsubject", schema.SUBJECTS, schema.SUBJECT_ALIASES)
     pri, pri_bad = vocab_sql("_tpriority", schema.PRIORITIES, schema.PRIORITY_ALIASES)
     slug = tok("hub")
-    now = _quote(now_utc.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S"))
+    now = _quote(now_utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
     checks = [
         ("missing_contact_id", "_cid IS NULL"),
         ("missing_received_at", "NOT _rec_present"),
@@ -337,6 +342,8 @@ def parse_contacts(raw: pd.DataFrame | pa.Table, now: pd.Timestamp | None = None
 
     UTC timestamps come back as tz-aware pandas datetimes; ``received_date`` is the local date.
     """
+    import pandas as pd
+
     table = raw if isinstance(raw, pa.Table) else pa.Table.from_pandas(raw, preserve_index=False)
     if "row_number" not in table.column_names:
         table = table.append_column("row_number", pa.array(range(2, table.num_rows + 2)))
@@ -362,6 +369,7 @@ def parse_local_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> s = pd.Series(["04/05/2024 09:00", "31/03/2024 01:30", "27/10/2024 01:30", "x", None])
     >>> utc, bad = parse_local_timestamps(s)
     >>> [str(t) for t in utc[:3]]
@@ -369,6 +377,8 @@ def parse_local_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> bad.tolist()
     [False, False, False, True, False]
     """
+    import pandas as pd
+
     arr = pa.array(values.astype(object).where(values.notna(), None).tolist())
     if pa.types.is_null(arr.type):
         arr = arr.cast(pa.string())

@@ -21,10 +21,11 @@ import json
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from mashdemand import schema
@@ -101,12 +102,12 @@ class IngestSummary:
         return text
 
 
-def _iso_local(ts: pd.Timestamp | None) -> str | None:
-    if ts is None or pd.isna(ts):
+def _iso_local(ts: datetime | None) -> str | None:
+    """A UTC instant (naive = UTC) as ISO 8601 Europe/London local time with its offset."""
+    if ts is None:
         return None
-    ts = pd.Timestamp(ts)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-    return ts.tz_convert(schema.UK_TZ).isoformat()
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+    return ts.astimezone(ZoneInfo(schema.UK_TZ)).isoformat()
 
 
 def _sha256(path: Path) -> str:
@@ -121,7 +122,7 @@ RAW_TEXT = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in schema.CONTACT_CO
 
 
 def _process(
-    raw: RawTable, store: Store, ingest_id: int, now: pd.Timestamp, sha256: Future[str]
+    raw: RawTable, store: Store, ingest_id: int, now: datetime, sha256: Future[str]
 ) -> FileSummary:
     """Parse, check, dedupe and store one file's rows, all inside DuckDB (one parallel pass)."""
     con = store.con
@@ -165,15 +166,20 @@ def _process(
             FROM u LEFT JOIN contacts c ON u.occ = 1 AND c.contact_id = u.contact_id
             """
         )
-        con.execute(
-            f"""
-            INSERT INTO contacts ({", ".join(CONTACT_TABLE_COLUMNS)})
-            SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour,
-                   p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc,
-                   p.outcome, p.row_hash, {ingest_id}, p.row_number
-            FROM _parsed p JOIN _status s USING (row_number) WHERE s.status = 'accepted'
-            """
+        cols = ", ".join(CONTACT_TABLE_COLUMNS)
+        select = (
+            "SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour, "
+            "p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc, p.outcome, "
+            f"p.row_hash, {ingest_id}, p.row_number FROM _parsed p"
         )
+        not_accepted = store.scalar("SELECT count(*) FROM _status WHERE status <> 'accepted'")
+        if not_accepted == 0:  # the usual first load: every usable row is new
+            con.execute(f"INSERT INTO contacts ({cols}) {select} WHERE p.reason IS NULL")
+        else:
+            con.execute(
+                f"INSERT INTO contacts ({cols}) {select} JOIN _status s USING (row_number) "
+                "WHERE s.status = 'accepted'"
+            )
         # Quarantine: rows failing a check, and conflicts. Raw text of contract columns only.
         con.execute(
             """
@@ -187,7 +193,7 @@ def _process(
             """
         )
         if raw.malformed:
-            con.register("_bad", pd.DataFrame({"row_number": raw.malformed}))
+            con.register("_bad", pa.table({"row_number": pa.array(raw.malformed, pa.int64())}))
             con.execute(
                 "INSERT INTO _q SELECT row_number, 'malformed_row', 'malformed_row', NULL, NULL "
                 "FROM _bad"
@@ -267,7 +273,7 @@ def ingest_contacts(
     paths: str | Path | Iterable[str | Path],
     store: str | Path | Store = "data/mashdemand.duckdb",
     mapping: str | Path | dict[str, str] | None = None,
-    now: pd.Timestamp | None = None,
+    now: datetime | None = None,
 ) -> IngestSummary:
     """Load contact-log exports into the store (CONTRACTS.md ``ingest``).
 
@@ -279,7 +285,7 @@ def ingest_contacts(
         The DuckDB file (created if missing) or an open :class:`~mashdemand.store.Store`.
     mapping : path, dict or None
         Column mapping (TOML file ``[columns] canonical = "Export Name"``, or the dict).
-    now : pd.Timestamp, optional
+    now : datetime, optional
         UTC time used to reject future dates (default: now).
 
     Returns
@@ -297,7 +303,7 @@ def ingest_contacts(
     raws = [read_table(p, cols) for p in paths]  # all files checked before any write
     if not raws:
         raise IngestError("no files given")
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    now = datetime.now(UTC) if now is None else now
     own = not isinstance(store, Store)
     st = Store(store) if own else store
     try:
@@ -349,8 +355,8 @@ def _combine(store: str, files: list[FileSummary]) -> IngestSummary:
         for k, v in f.values_mapped_to_other.items():
             other[k] = other.get(k, 0) + v
         dropped += [c for c in f.dropped_columns if c not in dropped]
-    mins = [pd.Timestamp(f.min_received_at) for f in files if f.min_received_at]
-    maxs = [pd.Timestamp(f.max_received_at) for f in files if f.max_received_at]
+    mins = [datetime.fromisoformat(f.min_received_at) for f in files if f.min_received_at]
+    maxs = [datetime.fromisoformat(f.max_received_at) for f in files if f.max_received_at]
     return IngestSummary(
         store=store,
         rows_read=sum(f.rows_read for f in files),

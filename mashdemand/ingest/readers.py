@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -243,6 +242,8 @@ def _row_numbers(n_valid: int, malformed: list[int]) -> np.ndarray:
 
 def read_xlsx(path: Path, mapping: dict[str, str]) -> RawTable:
     """Read the first worksheet of an XLSX export; the first row is the header."""
+    import pandas as pd
+
     try:
         head = pd.read_excel(path, sheet_name=0, nrows=0, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a non-workbook
@@ -264,6 +265,8 @@ def read_xlsx(path: Path, mapping: dict[str, str]) -> RawTable:
 
 
 def _cell_text(v: object) -> str | None:
+    import pandas as pd
+
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
         return None
     if hasattr(v, "isoformat"):
