@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from conftest import REPO, SAMPLE
 from typer.testing import CliRunner
 
@@ -71,3 +73,28 @@ def test_lint_and_format_clean():
             [sys.executable, "-m", "ruff", *args], cwd=REPO, capture_output=True, text=True
         )
         assert r.returncode == 0, r.stdout[-2000:]
+
+
+def test_every_source_folder_is_a_package():
+    """A folder of modules without __init__.py is left out of a regular (non-editable) install."""
+    import setuptools
+
+    found = set(setuptools.find_packages(where=str(REPO), include=["mashdemand*"]))
+    folders = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "mashdemand").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert folders <= found, folders - found
+
+
+def test_md_forecast_is_callable_after_submodule_imports():
+    import mashdemand as md
+    from mashdemand.forecast.counts import infer_freq  # binds the subpackage on mashdemand
+
+    assert infer_freq is not None and callable(md.forecast)
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    hist = pd.DataFrame({"hub": "x", "date": days, "contacts": np.arange(120) % 7 + 10})
+    r = md.forecast(hist, until="2024-05-07", models=["snaive"], backtest=False)
+    assert isinstance(r, md.ForecastResult)
+    assert r.frame["date"].min() == pd.Timestamp("2024-04-30") and len(r.frame) == 2 * 8
