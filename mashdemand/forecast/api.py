@@ -369,7 +369,7 @@ def forecast(
         freq,
         hub_of=hub_of,
         population=_scenario_population(population, scen),
-        housing=housing,
+        housing=_scenario_housing(housing, scen),
     )
     train = panel.merge(feats, on=[UID, DS], how="left")
     X_future = future.merge(feats, on=[UID, DS], how="left")
@@ -478,6 +478,18 @@ def _scenario_population(pop: pd.DataFrame | None, scen: Scenario) -> pd.DataFra
     keep = ~proj | (out["variant"] == scen.population_variant)
     out = out[keep].copy()
     out["variant"] = "principal"  # the chosen variant plays the principal's part downstream
+    return out
+
+
+def _scenario_housing(housing: pd.DataFrame | None, scen: Scenario) -> pd.DataFrame | None:
+    """Planned net additional dwellings scaled by the scenario's delivery rate."""
+    if housing is None or scen.housing_delivery == 1.0:
+        return housing
+    out = housing.copy()
+    planned = out[schema.KIND] == "planned"
+    out.loc[planned, schema.NET_ADDITIONAL_DWELLINGS] = (
+        out.loc[planned, schema.NET_ADDITIONAL_DWELLINGS] * scen.housing_delivery
+    )
     return out
 
 
