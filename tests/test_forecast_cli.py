@@ -155,3 +155,39 @@ def test_forecast_errors_are_one_line(tmp_path, args, message):
     assert r.exit_code == 2, r.output
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.output
+
+
+def test_forecast_from_store_by_priority(tmp_path):
+    """The real workflow: ingest the contact logs, then forecast from the store by priority."""
+    store = tmp_path / "s.duckdb"
+    logs = sorted(SAMPLE.glob("contacts_*.parquet"))
+    assert runner.invoke(app, ["ingest", *map(str, logs), "--store", str(store)]).exit_code == 0
+    out = tmp_path / "fc.csv"
+    r = runner.invoke(
+        app,
+        [
+            "forecast",
+            "--store",
+            str(store),
+            "--until",
+            "2026-10-31",
+            "--freq",
+            "week",
+            "--by",
+            "priority",
+            "--models",
+            "snaive,gbm",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    fc = pd.read_csv(out, parse_dates=["date"])
+    check_contract(fc, by=("priority",))
+    assert set(fc["hub"]) == {"ALL", "bracknell-forest", "milton-keynes", "slough"}
+    assert set(fc["priority"]) == {"ALL", "urgent", "high", "medium", "standard"}
+    # weeks start on Monday; the first is the first whole week after the history (30/09/2026)
+    assert (fc["date"].dt.dayofweek == 0).all()
+    standard = fc[(fc["hub"] == "ALL") & (fc["priority"] == "standard")]["yhat"].sum()
+    total = fc[(fc["hub"] == "ALL") & (fc["priority"] == "ALL")]["yhat"].sum()
+    assert 0.7 < standard / total < 0.9  # the great majority is standard, as in the history
