@@ -52,6 +52,16 @@ from mashdemand.forecast.counts import FREQ_ORDER, aggregate
 RESULT_FORMAT = "mashdemand.forecast/1"
 SEP = "|"
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
+# Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
+# naive carry the last level, which under-forecasts growing demand year after year.
+DEFAULT_MODELS_BY_FREQ: dict[str, tuple[str, ...]] = {
+    "day": DEFAULT_MODELS,
+    "week": DEFAULT_MODELS,
+    "month": (*DEFAULT_MODELS, "drift"),
+    "quarter": (*DEFAULT_MODELS, "drift"),
+    "year": (*DEFAULT_MODELS, "drift"),
+    "fy": (*DEFAULT_MODELS, "drift"),
+}
 # Rolling-origin backtest per period: (horizon cap [periods], windows).
 # Rolling-origin backtest per period: (horizon cap [periods], windows, step [periods]).
 # Windows overlap (step < horizon) so the ensemble, which needs one window to learn its
@@ -66,6 +76,9 @@ BACKTEST_PLAN: dict[str, tuple[int, int, int]] = {
 }
 # Fewest backtest residuals per horizon bucket of the interval calibration.
 MIN_PER_BUCKET = 200
+# Below this many backtest points the conformal quantiles are too uncertain to replace the
+# models' own intervals (e.g. ten annual series with two short windows).
+MIN_TO_CALIBRATE = 100
 
 
 class ForecastError(ValueError):
@@ -309,10 +322,12 @@ def forecast(
     scenario : Scenario or str, optional
         Assumptions (see :class:`Scenario`); default principal.
     models : sequence of str, optional
-        Candidate models (``mashdemand.forecast.models.MODELS``); default ``DEFAULT_MODELS``.
+        Candidate models (``mashdemand.forecast.models.MODELS``); default
+        ``DEFAULT_MODELS_BY_FREQ[freq]``.
     backtest : bool
         Run the rolling-origin backtest that weights the ensemble and calibrates the intervals.
-        Without it, models are weighted equally and intervals are the models' own.
+        Without it, models are weighted equally and intervals are the models' own, as they
+        are when the backtest has fewer than ``MIN_TO_CALIBRATE`` points.
     n_jobs : int
         Parallel workers (joblib) for model fits.
 
@@ -374,7 +389,7 @@ def forecast(
     train = panel.merge(feats, on=[UID, DS], how="left")
     X_future = future.merge(feats, on=[UID, DS], how="left")
 
-    names = tuple(models or DEFAULT_MODELS)
+    names = tuple(models or DEFAULT_MODELS_BY_FREQ[freq])
     candidates = {n: make_model(n, freq=freq) for n in names}
 
     cv_all, evaluation, weights, calib = None, None, None, None
@@ -400,9 +415,10 @@ def forecast(
         weights = ensemble.select_weights(cvs, panel, m, top_k=top_k)
         ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k)
         ens_cv = ens_cv if len(ens_cv) else ensemble.combine(cvs, weights)
-        calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
-        calib = calib.fit(ens_cv)
-        ens_cv = _honest_calibration(ens_cv, level)
+        if len(ens_cv) >= MIN_TO_CALIBRATE:
+            calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
+            calib = calib.fit(ens_cv)
+            ens_cv = _honest_calibration(ens_cv, level)
         ens_cv["model"] = "ensemble"
         cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
         # Every model is scored on the windows the ensemble could be scored on.
