@@ -444,7 +444,9 @@ def _years_frame(pop: pd.DataFrame, variant: str) -> pd.DataFrame:
     if variant not in VARIANTS:
         raise SchemaError(f"variant {variant!r} is not one of {', '.join(VARIANTS)}")
     est = pop[pop[KIND] == ESTIMATE]
-    proj = pop[(pop[KIND] == PROJECTION) & (pop[VARIANT] == variant)]
+    # ``variant`` is optional in CONTRACTS.md section 3: without it, projections are principal.
+    pop_variant = pop[VARIANT] if VARIANT in pop.columns else PRINCIPAL
+    proj = pop[(pop[KIND] == PROJECTION) & (pop_variant == variant)]
     # Estimates win where both exist; a projection only fills the years after.
     both = pd.concat([est, proj], ignore_index=True)
     both = both.drop_duplicates([HUB, AGE_BAND, YEAR], keep="first")

@@ -257,3 +257,22 @@ def test_project_population_negative_trend_keeps_order():
     )
     assert (proj["low"] <= proj["principal"]).all() and (proj["principal"] <= proj["high"]).all()
     assert proj.loc[2030, "principal"] < 950
+
+
+def test_population_without_variant_column_is_principal():
+    """``variant`` is optional in CONTRACTS.md section 3; without it every row is principal."""
+    import pandas as pd
+
+    from mashdemand.drivers import population_for_years
+
+    pop = pd.DataFrame(
+        {
+            "hub": "x",
+            "year": [2020, 2021],
+            "age_band": "0-17",
+            "population": [100.0, 110.0],
+            "kind": "estimate",
+        }
+    )
+    out = population_for_years(pop, [2020, 2021])
+    assert out["population"].tolist() == [100.0, 110.0]
