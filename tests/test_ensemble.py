@@ -98,12 +98,24 @@ def test_combine_cv_uses_only_earlier_windows() -> None:
     assert {"y", "horizon", "lo95", "hi95"} <= set(ens.columns)
 
 
-def test_combine_cv_overlapping_windows_not_used_early() -> None:
-    # h = 4, step 2: the window at cutoff 10 ends on day 14, so cutoff 12 cannot use it
+def test_combine_cv_overlapping_windows_use_only_known_errors() -> None:
+    # h = 4, step 2: at cutoff 12 only days 11-12 of the window cut at 10 had happened
     a = _cv({"a": 1.0, "b": 1.0}, [10, 12, 14], h=4)
     b = _cv({"a": 2.0, "b": 2.0}, [10, 12, 14], h=4)
     ens = combine_cv({"A": a, "B": b}, _train(), m=1)
-    assert sorted(ens["cutoff"].unique()) == [DAYS[14]]
+    assert sorted(ens["cutoff"].unique()) == [DAYS[12], DAYS[14]]
+    # No leakage: make A perfect on days after 12 only. At cutoff 12 that is unknown, so the
+    # ensemble there must follow the errors known then (A and B equal: an even mix).
+    a2 = a.copy()
+    late = a2["ds"] > DAYS[12]
+    a2.loc[late, "yhat"] = a2.loc[late, "y"]
+    b2 = a.copy()
+    ens = combine_cv({"A": a2, "B": b2}, _train(), m=1, max_ratio=np.inf)
+    first = ens[ens["cutoff"] == DAYS[12]].merge(
+        a2[a2["cutoff"] == DAYS[12]], on=["unique_id", "ds"], suffixes=("", "_a")
+    )
+    expected = 0.5 * first["yhat_a"] + 0.5 * b2.loc[b2["cutoff"] == DAYS[12], "yhat"].to_numpy()
+    np.testing.assert_allclose(first["yhat"], expected)
 
 
 def test_ensemble_on_real_backtest_not_worse_than_worst() -> None:

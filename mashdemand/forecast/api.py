@@ -64,8 +64,10 @@ DEFAULT_MODELS_BY_FREQ: dict[str, tuple[str, ...]] = {
 }
 # Rolling-origin backtest per period: (horizon cap [periods], windows).
 # Rolling-origin backtest per period: (horizon cap [periods], windows, step [periods]).
-# Windows overlap (step < horizon) so the ensemble, which needs one window to learn its
-# weights, is still scored and calibrated on several.
+# Windows overlap (step < horizon): more windows for the same history. The ensemble's own
+# backtest stays honest: each window's weights come only from errors known at its cutoff
+# (ensemble.combine_cv) and its intervals only from other windows' periods outside its own
+# (_honest_calibration).
 BACKTEST_PLAN: dict[str, tuple[int, int, int]] = {
     "day": (91, 4, 28),
     "week": (13, 4, 4),
@@ -414,7 +416,11 @@ def forecast(
         top_k = min(3, len(cvs))
         weights = ensemble.select_weights(cvs, panel, m, top_k=top_k)
         ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k)
-        ens_cv = ens_cv if len(ens_cv) else ensemble.combine(cvs, weights)
+        if len(ens_cv) == 0:
+            raise ForecastError(
+                "history too short for an honest backtest of the ensemble (one window only); "
+                "use --no-backtest or a longer history"
+            )
         if len(ens_cv) >= MIN_TO_CALIBRATE:
             calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
             calib = calib.fit(ens_cv)
@@ -463,8 +469,10 @@ def forecast(
 def _honest_calibration(cv: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
     """Calibrate each backtest window's intervals on the other windows only.
 
-    Coverage reported for the ensemble is then out of sample for the calibration too
-    (leave-one-window-out, as in cross-conformal prediction). With one window, in-sample.
+    Only the other windows' periods outside this window's own dates are used (windows may
+    overlap, and errors on the same dates move together), so the coverage reported for the
+    ensemble is out of sample for the calibration too (cross-conformal). With one window,
+    in-sample.
     """
     from mashdemand.forecast.intervals import ConformalCalibrator
 
@@ -473,7 +481,10 @@ def _honest_calibration(cv: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
         return ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(cv).apply(cv)
     out = []
     for c in cutoffs:
-        rest = cv[cv["cutoff"] != c]
+        own = cv[cv["cutoff"] == c][DS]
+        rest = cv[(cv["cutoff"] != c) & ((cv[DS] < own.min()) | (cv[DS] > own.max()))]
+        if len(rest) == 0:
+            rest = cv[cv["cutoff"] != c]
         cal = ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(rest)
         out.append(cal.apply(cv[cv["cutoff"] == c]))
     return pd.concat(out, ignore_index=True)

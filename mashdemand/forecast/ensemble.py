@@ -169,36 +169,31 @@ def combine_cv(
 ) -> pd.DataFrame:
     """An honest backtest of the ensemble itself.
 
-    Weights for the window at cutoff ``c`` are chosen (:func:`select_weights`) only on the
-    earlier windows whose every forecast period is on or before ``c``, i.e. on errors that
-    were known at ``c``; the MASE scales likewise use history up to each window's cutoff. The
-    first window (no earlier complete window) is dropped, so with ``n_windows`` non-overlapping
-    windows the ensemble is scored on the last ``n_windows - 1``: an expanding-window version
-    of "choose on all but the last window, evaluate on the last".
+    Weights for the window at cutoff ``c`` are chosen (:func:`select_weights`) only on errors
+    that were known at ``c``: the earlier windows' forecasts for periods on or before ``c``
+    (windows may overlap, so an earlier window counts with the part of it that had happened).
+    The first window has nothing earlier and is dropped. The MASE scales likewise use history
+    up to each window's cutoff.
 
     Parameters
     ----------
     cv_by_model : mapping of str to DataFrame
         Backtest frames of each model, over the same cutoffs.
-    train, m, top_k, metric
+    train, m, top_k, metric, max_ratio
         As for :func:`select_weights`.
 
     Returns
     -------
     DataFrame
         A backtest frame like the inputs' with ``model = "Ensemble"``, for the windows that
-        had earlier windows to learn from (empty if none did).
+        had earlier errors to learn from (empty if none did).
     """
     cuts = sorted(set().union(*(set(cv[CUTOFF].unique()) for cv in cv_by_model.values())))
-    last_ds = {
-        c: max(cv.loc[cv[CUTOFF] == c, DS].max() for cv in cv_by_model.values()) for c in cuts
-    }
     parts = []
     for c in cuts:
-        known = [c0 for c0 in cuts if c0 < c and last_ds[c0] <= c]
-        if not known:
+        past = {k: cv[(cv[CUTOFF] < c) & (cv[DS] <= c)] for k, cv in cv_by_model.items()}
+        if all(len(p) == 0 for p in past.values()):
             continue
-        past = {k: cv[cv[CUTOFF].isin(known)] for k, cv in cv_by_model.items()}
         w = select_weights(past, train, m, top_k=top_k, metric=metric, max_ratio=max_ratio)
         now = {k: cv[cv[CUTOFF] == c] for k, cv in cv_by_model.items()}
         parts.append(combine(now, w))
