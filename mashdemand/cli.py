@@ -125,6 +125,10 @@ def forecast(
         bool, typer.Option("--backtest/--no-backtest", help="Rolling-origin backtest.")
     ] = True,
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel workers.")] = 1,
+    reconciliation: Annotated[
+        str,
+        typer.Option(help="auto (chosen by backtest), bottom_up, ols, wls_struct or mint_shrink."),
+    ] = "auto",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also save the versioned forecast record.")
     ] = None,
@@ -165,6 +169,7 @@ def forecast(
             models=[m.strip() for m in models.split(",")] if models else None,
             backtest=backtest,
             n_jobs=jobs,
+            reconciliation=reconciliation,
             show_progress=True,
         )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -53,14 +53,16 @@ RESULT_FORMAT = "mashdemand.forecast/1"
 SEP = "|"
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
 # Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
-# naive carry the last level, which under-forecasts growing demand year after year.
+# naive carry the last level, which under-forecasts growing demand year after year. Annual
+# series (8-15 points) add the pooled rate x population model, which learns its smoothing and
+# its error spread from all areas together.
 DEFAULT_MODELS_BY_FREQ: dict[str, tuple[str, ...]] = {
     "day": DEFAULT_MODELS,
     "week": DEFAULT_MODELS,
     "month": (*DEFAULT_MODELS, "drift"),
     "quarter": (*DEFAULT_MODELS, "drift"),
-    "year": (*DEFAULT_MODELS, "drift"),
-    "fy": (*DEFAULT_MODELS, "drift"),
+    "year": (*DEFAULT_MODELS, "drift", "rate"),
+    "fy": (*DEFAULT_MODELS, "drift", "rate"),
 }
 # Rolling-origin backtest per period: (horizon cap [periods], windows).
 # Rolling-origin backtest per period: (horizon cap [periods], windows, step [periods]).
@@ -76,6 +78,9 @@ BACKTEST_PLAN: dict[str, tuple[int, int, int]] = {
     "year": (2, 3, 1),
     "fy": (2, 3, 1),
 }
+# A coarse forecast from daily history embeds the daily forecast this far ahead [days]
+# (at least the daily backtest horizon, so it matches a daily run of the same history).
+NEAR_TERM_DAYS = 182
 # Fewest backtest residuals per horizon bucket of the interval calibration.
 MIN_PER_BUCKET = 200
 # Below this many backtest points the conformal quantiles are too uncertain to replace the
@@ -155,6 +160,9 @@ class ForecastResult:
         ensemble, or None when the backtest was skipped.
     weights : pd.DataFrame
         Ensemble weights per series: ``unique_id, model, weight``.
+    near_term : ForecastResult or None
+        For a coarse forecast from daily history, the daily forecast it agrees with where
+        they overlap.
     """
 
     frame: pd.DataFrame
@@ -168,6 +176,8 @@ class ForecastResult:
     cv: pd.DataFrame | None = None
     calibration: dict | None = None
     reconciliation: str = "bottom_up"
+    reconciliation_scores: dict[str, float] | None = None
+    near_term: ForecastResult | None = None
     seconds: float = 0.0
     created_at: str = field(default_factory=lambda: pd.Timestamp.now(tz="UTC").isoformat())
 
@@ -200,6 +210,7 @@ class ForecastResult:
             "scenario": asdict(self.scenario),
             "models": list(self.models),
             "reconciliation": self.reconciliation,
+            "reconciliation_backtest_mase": self.reconciliation_scores,
             "seconds": round(self.seconds, 2),
             "weights": frame(self.weights),
             "calibration": self.calibration,
@@ -301,8 +312,11 @@ def forecast(
     backtest: bool = True,
     level: Sequence[int] = LEVELS,
     n_jobs: int = 2,
-    reconciliation: str = "bottom_up",
+    reconciliation: str = "auto",
     show_progress: bool = False,
+    backtest_plan: tuple[int, int, int] | None = None,
+    align_daily: bool = True,
+    near_term_days: int = NEAR_TERM_DAYS,
 ) -> ForecastResult:
     """Forecast every hub, split and the force total from history to ``until``.
 
@@ -332,6 +346,18 @@ def forecast(
         are when the backtest has fewer than ``MIN_TO_CALIBRATE`` points.
     n_jobs : int
         Parallel workers (joblib) for model fits.
+    reconciliation : str
+        ``auto`` (default) picks, from the backtest, the method of
+        :mod:`~mashdemand.forecast.reconcile` whose coherent forecasts have the lowest MASE
+        over every node; ``bottom_up`` when there is no backtest. Or name one method.
+    backtest_plan : (horizon cap, windows, step), optional
+        Override :data:`BACKTEST_PLAN` for this period, e.g. ``(24, 4, 3)`` to backtest
+        monthly projections two years ahead.
+    align_daily : bool
+        With daily history and a coarser ``freq``, also forecast the next ``near_term_days``
+        days (at least to the end of the first forecast period) and make the coarse forecast
+        agree with it where they overlap (:mod:`~mashdemand.forecast.temporal`); the daily
+        forecast is kept as ``result.near_term``.
 
     Returns
     -------
@@ -344,6 +370,10 @@ def forecast(
     from mashdemand.forecast.models import make_model
 
     scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
+    if reconciliation not in ("auto", *reconcile.METHODS):
+        raise ForecastError(
+            f"reconciliation {reconciliation!r}: choose auto, {', '.join(reconcile.METHODS)}"
+        )
     freq = freq or history_freq
     if FREQ_ORDER.index(freq) < FREQ_ORDER.index(history_freq):
         raise ForecastError(
@@ -395,8 +425,9 @@ def forecast(
     candidates = {n: make_model(n, freq=freq) for n in names}
 
     cv_all, evaluation, weights, calib = None, None, None, None
+    reconciliation_scores: dict[str, float] | None = None
     if backtest:
-        h_bt_cap, windows, step = BACKTEST_PLAN[freq]
+        h_bt_cap, windows, step = backtest_plan or BACKTEST_PLAN[freq]
         h_bt = max(1, min(h, h_bt_cap))
         step = min(step, h_bt)
         shortest = int(lengths.min())
@@ -421,6 +452,10 @@ def forecast(
                 "history too short for an honest backtest of the ensemble (one window only); "
                 "use --no-backtest or a longer history"
             )
+        info = reconcile.hierarchy(_bottom_ids(panel, by))
+        if reconciliation == "auto":
+            reconciliation, reconciliation_scores = _choose_reconciliation(ens_cv, info, panel, m)
+        ens_cv = reconcile.reconcile(ens_cv, info, method=reconciliation, residuals=ens_cv)
         if len(ens_cv) >= MIN_TO_CALIBRATE:
             calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
             calib = calib.fit(ens_cv)
@@ -446,8 +481,37 @@ def forecast(
     fc = finish_forecast(fc, level)
     fc = _apply_scenario(fc, scen, history, by)
 
+    if reconciliation == "auto":
+        reconciliation = "bottom_up"
     info = reconcile.hierarchy(_bottom_ids(panel, by))
-    fc = reconcile.reconcile(fc, info, method=reconciliation)
+    near = None
+    if align_daily and history_freq == "day" and freq != "day":
+        near = _near_term(
+            history,
+            fc,
+            until,
+            freq,
+            near_term_days,
+            by=by,
+            population=population,
+            housing=housing,
+            scenario=scen,
+            models=models,
+            backtest=backtest,
+            level=level,
+            n_jobs=n_jobs,
+            show_progress=show_progress,
+        )
+    residuals = cv_all[cv_all["model"] == "ensemble"] if cv_all is not None else None
+    if reconciliation == "mint_shrink" and residuals is None:
+        raise ForecastError("reconciliation mint_shrink needs the backtest's residuals")
+    fc = reconcile.reconcile(fc, info, method=reconciliation, residuals=residuals)
+    if near is not None:
+        from mashdemand.forecast.temporal import align_to_daily
+
+        daily_panel = _fill_gaps(build_panel(history, by), "day")
+        fc = align_to_daily(fc, _from_contract(near.frame, by), daily_panel, freq, level)
+        fc = reconcile.reconcile(fc.drop(columns="from_daily"), info, method="bottom_up")
 
     frame = _to_contract(fc, by, level)
     return ForecastResult(
@@ -462,6 +526,8 @@ def forecast(
         cv=cv_all,
         calibration=calib.to_dict() if calib is not None else None,
         reconciliation=reconciliation,
+        reconciliation_scores=reconciliation_scores,
+        near_term=near,
         seconds=time.perf_counter() - t0,
     )
 
@@ -488,6 +554,76 @@ def _honest_calibration(cv: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
         cal = ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(rest)
         out.append(cal.apply(cv[cv["cutoff"] == c]))
     return pd.concat(out, ignore_index=True)
+
+
+def _near_term(
+    history: pd.DataFrame,
+    coarse: pd.DataFrame,
+    until: str | pd.Timestamp,
+    freq: str,
+    days: int,
+    models: Sequence[str] | None,
+    **kwargs: Any,
+) -> ForecastResult:
+    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``)."""
+    from mashdemand.forecast.temporal import period_days
+
+    last = pd.Timestamp(history[schema.DATE].max())
+    first = pd.Timestamp(coarse[DS].min())
+    first_end = first + pd.Timedelta(days=int(period_days(pd.Series([first]), freq)[0]) - 1)
+    end_until = pd.Timestamp(until)
+    end = min(max(last + pd.Timedelta(days=days), first_end), max(end_until, first_end))
+    # Drift suits long-range periods only; the daily run uses the daily candidates.
+    daily_models = [n for n in models if n != "drift"] or None if models else None
+    return forecast(
+        history,
+        until=end,
+        freq="day",
+        history_freq="day",
+        models=daily_models,
+        align_daily=False,
+        **kwargs,
+    )
+
+
+def _from_contract(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Contract rows -> ``unique_id, ds, yhat, lo/hi`` (force-by-split totals dropped)."""
+    f = frame.copy()
+    keep = pd.Series(True, index=f.index)
+    if by:
+        keep = ~((f[schema.HUB] == schema.FORCE_TOTAL) & (f[by[0]] != schema.FORCE_TOTAL))
+    f = f[keep]
+    uid = f[schema.HUB].astype(str)
+    for c in by:
+        uid = uid.where(f[c] == schema.FORCE_TOTAL, uid + SEP + f[c].astype(str))
+    cols = [c for c in f.columns if c == YHAT or c[:2] in ("lo", "hi")]
+    out = f[cols].copy()
+    out.insert(0, DS, pd.to_datetime(f[schema.DATE]))
+    out.insert(0, UID, uid.to_numpy())
+    return out.reset_index(drop=True)
+
+
+def _choose_reconciliation(
+    cv: pd.DataFrame, info, panel: pd.DataFrame, m: int
+) -> tuple[str, dict[str, float]]:
+    """The reconciliation method with the lowest backtest MASE over every node.
+
+    MinT's covariance comes from the same backtest residuals, so its score is slightly
+    optimistic; a tie (within 0.5%) goes to the simpler method, in ``METHODS`` order.
+    """
+    from mashdemand.forecast import metrics, reconcile
+
+    scores: dict[str, float] = {}
+    for method in reconcile.METHODS:
+        try:
+            rec = reconcile.reconcile(cv, info, method=method, residuals=cv)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        ev = metrics.evaluate(rec, panel, m, levels=())
+        scores[method] = round(float(ev.overall["mase"].iloc[0]), 4)
+    best = min(scores.values())
+    chosen = next(k for k, v in scores.items() if v <= best * 1.005)
+    return chosen, scores
 
 
 def _bottom_ids(panel: pd.DataFrame, by: Sequence[str]) -> list[str]:

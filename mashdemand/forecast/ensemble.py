@@ -26,6 +26,10 @@ def _interval_cols(f: pd.DataFrame) -> list[str]:
     return [c for c in f.columns if (c.startswith("lo") or c.startswith("hi")) and c[2:].isdigit()]
 
 
+SHRINK = 30.0
+"""Backtest points' worth of pooled evidence each series' model scores are shrunk towards."""
+
+
 def inverse_weights(scores: np.ndarray) -> np.ndarray:
     """Normalised inverse-score weights; zero scores (perfect models) share all the weight.
 
@@ -48,6 +52,7 @@ def select_weights(
     top_k: int = 3,
     metric: str = "mase",
     max_ratio: float = 1.2,
+    shrink: float = SHRINK,
 ) -> pd.DataFrame:
     """Per-series ensemble weights from backtest accuracy.
 
@@ -74,6 +79,11 @@ def select_weights(
         ``unique_id, model, weight``: for each series its ``top_k`` models (fewer if fewer
         were scored), weights proportional to ``1 / metric`` and summing to 1. Models with
         a missing score for a series are left out for it.
+    shrink : float
+        Each series' score is shrunk towards the model's score pooled over all series:
+        ``(n * own + shrink * pooled) / (n + shrink)`` with ``n`` the series' backtest points.
+        Short series (a few annual points per area) then lean on what every area shows,
+        long ones on their own record; 0 turns pooling off.
     """
     if metric not in _LOWER_IS_BETTER:
         raise ValueError(f"metric must be one of {', '.join(_LOWER_IS_BETTER)}; got {metric!r}")
@@ -82,7 +92,11 @@ def select_weights(
     scored = []
     for name, cv in cv_by_model.items():
         s = evaluate(cv.drop(columns=MODEL, errors="ignore"), train, m, levels=_levels(cv))
-        scored.append(s.by_series[[UID, metric]].assign(**{MODEL: name}))
+        own = s.by_series[[UID, "n", metric]].assign(**{MODEL: name})
+        if shrink > 0 and len(own) > 1:
+            pooled = float(s.overall[metric].iloc[0])
+            own[metric] = (own["n"] * own[metric] + shrink * pooled) / (own["n"] + shrink)
+        scored.append(own[[UID, metric, MODEL]])
     if not scored:
         raise ValueError("select_weights: no models given")
     s = pd.concat(scored, ignore_index=True).dropna(subset=[metric])

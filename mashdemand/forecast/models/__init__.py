@@ -10,6 +10,7 @@ ets        :class:`~.ets.ETS`, statsmodels ETS(A, Ad, A)
 ucm        :class:`~.statespace.UCM`, unobserved components with calendar regressors
 prophet    :class:`~.prophet_model.ProphetModel`, England and Wales holidays and regressors
 gbm        :class:`~.gbm.PooledGBM`, one Poisson gradient-boosting model over all series
+rate       :class:`~.rate.PooledRate`, contacts per 1,000 population x projected population
 =========  ==========================================================================
 
 Heavy libraries (Prophet) are imported only when their model is built.
@@ -44,6 +45,7 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
     "ucm": _lazy("statespace", "UCM"),
     "prophet": _lazy("prophet_model", "ProphetModel"),
     "gbm": _lazy("gbm", "PooledGBM"),
+    "rate": _lazy("rate", "PooledRate"),
 }
 
 
