@@ -41,7 +41,7 @@ def test_select_weights_inverse_mase_top_k() -> None:
         "C": _cv({"a": 4.0, "b": 2.0}, [10, 12]),
         "D": _cv({"a": 8.0, "b": 1.0}, [10, 12]),
     }
-    w = select_weights(cvs, _train(), m=1, top_k=3, max_ratio=np.inf)
+    w = select_weights(cvs, _train(), m=1, top_k=3, max_ratio=np.inf, shrink=0)
     wa = w[w["unique_id"] == "a"].set_index("model")["weight"]
     # a: MASE 1, 2, 4 kept (D dropped): weights 1 : 1/2 : 1/4 -> 4/7, 2/7, 1/7
     assert list(wa.index) == ["A", "B", "C"]
@@ -51,7 +51,7 @@ def test_select_weights_inverse_mase_top_k() -> None:
     assert w.groupby("unique_id")["weight"].sum().tolist() == pytest.approx([1.0, 1.0])
     # a perfect model takes all the weight
     cvs["P"] = _cv({"a": 0.0, "b": 3.0}, [10, 12])
-    w = select_weights(cvs, _train(), m=1, top_k=2, max_ratio=np.inf)
+    w = select_weights(cvs, _train(), m=1, top_k=2, max_ratio=np.inf, shrink=0)
     assert w[w["unique_id"] == "a"].set_index("model")["weight"].to_dict() == {"P": 1.0, "A": 0.0}
     with pytest.raises(ValueError, match="metric"):
         select_weights(cvs, _train(), m=1, metric="coverage80")
@@ -63,7 +63,7 @@ def test_select_weights_drops_clearly_worse_models() -> None:
         "B": _cv({"a": 1.1, "b": 3.0}, [10, 12]),
     }
     # a: B is within 1.2x of A's MASE and is kept; b: B is 3x worse and is left out.
-    w = select_weights(cvs, _train(), m=1, top_k=2, max_ratio=1.2)
+    w = select_weights(cvs, _train(), m=1, top_k=2, max_ratio=1.2, shrink=0)
     assert set(w.loc[w["unique_id"] == "a", "model"]) == {"A", "B"}
     assert w.loc[w["unique_id"] == "b", ["model", "weight"]].values.tolist() == [["A", 1.0]]
 

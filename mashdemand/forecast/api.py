@@ -53,18 +53,19 @@ RESULT_FORMAT = "mashdemand.forecast/1"
 SEP = "|"
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
 # Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
-# naive carry the last level, which under-forecasts growing demand year after year. Annual
-# series (8-15 points) add the pooled rate x population model, which learns its smoothing and
-# its error spread from all areas together.
+# naive carry the last level, which under-forecasts growing demand year after year. Monthly
+# and quarterly add Prophet, whose smooth trend and yearly seasonality backtest best two years
+# ahead (the pooled GBM holds the recent level and cannot extrapolate a trend). Annual series
+# (8-15 points) add the pooled rate x population model, which learns its smoothing and its
+# error spread from all areas together.
 DEFAULT_MODELS_BY_FREQ: dict[str, tuple[str, ...]] = {
     "day": DEFAULT_MODELS,
     "week": DEFAULT_MODELS,
-    "month": (*DEFAULT_MODELS, "drift"),
-    "quarter": (*DEFAULT_MODELS, "drift"),
+    "month": (*DEFAULT_MODELS, "drift", "prophet"),
+    "quarter": (*DEFAULT_MODELS, "drift", "prophet"),
     "year": (*DEFAULT_MODELS, "drift", "rate"),
     "fy": (*DEFAULT_MODELS, "drift", "rate"),
 }
-# Rolling-origin backtest per period: (horizon cap [periods], windows).
 # Rolling-origin backtest per period: (horizon cap [periods], windows, step [periods]).
 # Windows overlap (step < horizon): more windows for the same history. The ensemble's own
 # backtest stays honest: each window's weights come only from errors known at its cutoff
@@ -108,12 +109,17 @@ class Scenario:
         Extra share of police contacts from officers identifying more risk, e.g. 0.05 = +5%
         from the first forecast period (applied to police series; to other series in
         proportion to the police share of their history, or in full where source is unknown).
+    rpa_share : float or None
+        Share of contacts whose research step Robotic Process Automation does (0 to 1). It
+        does not change how many contacts arrive; it is recorded with the forecast and read by
+        staffing, where it changes the work per contact. None: as in the history.
     """
 
     name: str = "principal"
     population_variant: str = "principal"
     housing_delivery: float = 1.0
     risk_identification: float = 0.0
+    rpa_share: float | None = None
 
     @classmethod
     def parse(cls, text: str | None) -> Scenario:
@@ -134,9 +140,14 @@ class Scenario:
             if key not in cls.__dataclass_fields__ or key == "name":
                 raise ForecastError(
                     f"scenario: unknown setting {key!r}; use population_variant, "
-                    "housing_delivery, risk_identification"
+                    "housing_delivery, risk_identification, rpa_share"
                 )
-            kw[key] = value.strip() if key == "population_variant" else float(value)
+            try:
+                kw[key] = value.strip() if key == "population_variant" else float(value)
+            except ValueError:
+                raise ForecastError(f"scenario: {key} must be a number; got {value!r}") from None
+        if not 0.0 <= float(kw.get("rpa_share") or 0.0) <= 1.0:
+            raise ForecastError("scenario: rpa_share must be between 0 and 1")
         if kw.get("population_variant", "principal") not in ("principal", "low", "high"):
             raise ForecastError("scenario: population_variant must be principal, low or high")
         return cls(**kw)
