@@ -7,6 +7,7 @@ The public API a notebook imports::
     with md.Store("data/mashdemand.duckdb") as st:
         daily = st.daily_counts(by=["source"])
     result = md.forecast(daily, until="2026-12-31")
+    plan = md.plan_staffing(result.frame, contacts, md.load_staffing_config())
 
 Names are imported on first use, so a command pays only for the stages it runs.
 """
@@ -29,18 +30,26 @@ _LAZY: dict[str, str] = {
     "SchemaError": "mashdemand.schema",
     "Store": "mashdemand.store",
     "StoreError": "mashdemand.store",
+    "StaffingPlan": "mashdemand.staffing",
+    "load_staffing_config": "mashdemand.staffing",
+    "plan_staffing": "mashdemand.staffing",
 }
+# Stage sub-packages reachable as attributes (``md.staffing.plot_roster_heatmap``).
+_SUBMODULES = ("calendar", "drivers", "plots", "staffing")
 
 __all__ = ["__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mashdemand.{name}")
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        value = getattr(module, "load_config" if name == "load_staffing_config" else name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'mashdemand' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))

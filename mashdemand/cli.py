@@ -38,11 +38,19 @@ def _user_errors() -> Iterator[None]:
     from mashdemand.forecast.api import ForecastError
     from mashdemand.ingest.readers import IngestError
     from mashdemand.schema import SchemaError
+    from mashdemand.staffing.config import StaffingError
     from mashdemand.store import StoreError
 
     try:
         yield
-    except (IngestError, SchemaError, StoreError, ForecastError, FileNotFoundError) as exc:
+    except (
+        IngestError,
+        SchemaError,
+        StoreError,
+        ForecastError,
+        StaffingError,
+        FileNotFoundError,
+    ) as exc:
         typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -186,6 +194,123 @@ def forecast(
     if result.backtest is not None:
         typer.echo("backtest (rolling origin, out of sample), pooled over series:")
         typer.echo(format_backtest(result.backtest.overall))
+
+
+@app.command()
+def staffing(
+    forecast_csv: Annotated[
+        Path, typer.Option("--forecast", help="Forecast CSV from `mashdemand forecast`.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="staffing.csv to write (one row per hub/quarter/option).")
+    ],
+    store: Annotated[
+        Path | None, typer.Option(help="Store with record-level contacts (arrival profiles).")
+    ] = None,
+    contacts: Annotated[
+        list[Path] | None, typer.Option(help="Contact-log exports instead of a store (repeat).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="staffing.toml; default the shipped, sourced defaults.")
+    ] = None,
+    roster_out: Annotated[
+        Path | None, typer.Option("--roster-out", help="roster.csv: staff on duty by hour.")
+    ] = None,
+    cover_out: Annotated[
+        Path | None, typer.Option("--cover-out", help="Weekend and bank-holiday cover CSV.")
+    ] = None,
+    options: Annotated[
+        str | None, typer.Option(help="Comma-separated option names from the config (default all).")
+    ] = None,
+    quantile: Annotated[float, typer.Option(help="Planning quantile of the forecast.")] = 0.8,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Re-simulate the recommended rosters with fresh random arrivals.",
+        ),
+    ] = True,
+    seed: Annotated[int, typer.Option(help="Seed for the re-simulation.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 1,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+) -> None:
+    """Staff, rosters and operating hours that meet the MASH timeliness standards.
+
+    Spreads the forecast over the hour of week by each hub's own history, plans at the given
+    quantile, finds the smallest roster meeting every target for each hub, quarter and option,
+    converts it to FTE by role and recommends the cheapest option. Writes staffing.csv (hub,
+    quarter, option, contacts, workload_hours, fte_required, recommended, within_<priority>,
+    ...) and optionally roster.csv (hub, quarter, option, day_type, hour, staff).
+    """
+    from mashdemand.staffing import load_config, load_contacts, plan_staffing
+    from mashdemand.staffing.config import StaffingError
+
+    with _user_errors():
+        if not 0.5 <= quantile < 1:
+            raise StaffingError(f"--quantile {quantile}: choose a value from 0.5 to 0.99")
+        fc = _read_forecast_csv(forecast_csv)
+        cfg = load_config(config)
+        if options:
+            cfg = cfg.with_options([o.strip() for o in options.split(",") if o.strip()])
+        recs = load_contacts(paths=contacts or None, store=store, mapping=mapping)
+        plan = plan_staffing(fc, recs, cfg, quantile=quantile, seed=seed, jobs=jobs, progress=True)
+        plan.to_csv(out, roster_out)
+        if cover_out is not None:
+            cover_out.parent.mkdir(parents=True, exist_ok=True)
+            plan.weekend_cover.to_csv(cover_out, index=False)
+        checked = plan.verify(seed=seed + 1, jobs=jobs) if verify else None
+    typer.echo(format_staffing(plan.summary, checked))
+    typer.echo(f"wrote {out}" + (f" and {roster_out}" if roster_out else ""))
+
+
+def _read_forecast_csv(path: Path):
+    """The forecast CSV with parsed dates; one-line errors for unreadable files."""
+    import pandas as pd
+
+    from mashdemand.staffing.config import StaffingError
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        fc = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise StaffingError(f"{path}: not a forecast CSV ({_one_line(exc)})") from None
+    for col in ("hub", "date", "yhat", "hi80"):
+        if col not in fc.columns:
+            raise StaffingError(
+                f"{path}: missing column {col!r}; found {', '.join(map(str, fc.columns))}"
+            )
+    dates = pd.to_datetime(fc["date"], errors="coerce", format="ISO8601")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax()) + 2
+        raise StaffingError(
+            f"{path}: row {row}, column date: not a date ({fc['date'].iloc[row - 2]!r})"
+        )
+    fc["date"] = dates
+    return fc
+
+
+def format_staffing(summary, checked=None) -> str:
+    """Recommended option and FTE per hub for each quarter, as printed by the command."""
+    rec = summary[summary["recommended"]]
+    lines = [
+        "quarter  hub                      option             FTE   urgent  high  medium  standard"
+    ]
+    for r in rec.sort_values(["quarter", "hub"]).itertuples():
+        lines.append(
+            f"{r.quarter:<8} {r.hub:<24} {r.option:<16} {r.fte_required:6.1f}   "
+            f"{r.within_urgent:5.1%} {r.within_high:5.1%} {r.within_medium:6.1%} "
+            f"{r.within_standard:7.1%}"
+        )
+    tot = rec.groupby("quarter")["fte_required"].sum()
+    lines.append("force FTE (recommended): " + ", ".join(f"{q} {v:.1f}" for q, v in tot.items()))
+    if checked is not None and len(checked):
+        met = int(checked["met"].sum())
+        lines.append(
+            f"re-simulated with fresh random arrivals: {met}/{len(checked)} hub-quarters meet "
+            "every target"
+        )
+    return "\n".join(lines)
 
 
 def format_backtest(overall) -> str:
