@@ -187,7 +187,7 @@ def test_forecast_from_store_by_priority(tmp_path):
     assert set(fc["hub"]) == {"ALL", "bracknell-forest", "milton-keynes", "slough"}
     assert set(fc["priority"]) == {"ALL", "urgent", "high", "medium", "standard"}
     # weeks start on Monday; the first is the first whole week after the history (30/09/2026)
-    assert (fc["date"].dt.dayofweek == 0).all()
+    assert (fc["date"].dt.day_of_week == 0).all()
     standard = fc[(fc["hub"] == "ALL") & (fc["priority"] == "standard")]["yhat"].sum()
     total = fc[(fc["hub"] == "ALL") & (fc["priority"] == "ALL")]["yhat"].sum()
     assert 0.7 < standard / total < 0.9  # the great majority is standard, as in the history

@@ -14,7 +14,7 @@ def history() -> pd.DataFrame:
     rows = []
     for hub, base in (("reading", 40), ("slough", 20)):
         for src, share in (("police", 0.5), ("education", 0.5)):
-            y = base * share * (1 + 0.3 * (days.dayofweek < 5))
+            y = base * share * (1 + 0.3 * (days.day_of_week < 5))
             rows.append(pd.DataFrame({"hub": hub, "source": src, "date": days, "contacts": y}))
     return pd.concat(rows, ignore_index=True)
 

@@ -117,20 +117,30 @@ def plot_fte_by_hub(
     ax.bar(
         x - 0.2, base.reindex(hubs), width=0.4, label=f"{baseline} (today's hours)", color="#7f8c8d"
     )
+    chosen = sorted(set(rec["option"].reindex(hubs).dropna()))
+    one = len(chosen) == 1
     ax.bar(
-        x + 0.2, rec["fte_required"].reindex(hubs), width=0.4, label="recommended", color="#1f3b73"
+        x + 0.2,
+        rec["fte_required"].reindex(hubs),
+        width=0.4,
+        label=f"recommended: {chosen[0]}" if one else "recommended (option named on the bar)",
+        color="#1f3b73",
     )
-    for i, h in enumerate(hubs):
-        if h in rec.index:
-            ax.text(
-                x[i] + 0.2,
-                rec.loc[h, "fte_required"],
-                str(rec.loc[h, "option"]),
-                rotation=90,
-                va="bottom",
-                ha="center",
-                fontsize=7,
-            )
+    if not one:  # name each hub's option inside the bar, clear of the title
+        for i, h in enumerate(hubs):
+            if h in rec.index:
+                ax.text(
+                    x[i] + 0.2,
+                    rec.loc[h, "fte_required"] * 0.04,
+                    str(rec.loc[h, "option"]),
+                    rotation=90,
+                    va="bottom",
+                    ha="center",
+                    fontsize=7,
+                    color="white",
+                )
+    top = float(np.nanmax([base.max(), rec["fte_required"].max()]))
+    ax.set_ylim(0, top * 1.25)
     ax.set_xticks(x, hubs, rotation=30, ha="right")
     ax.set_ylabel("FTE required")
     ax.set_title(f"FTE by hub, {quarter}: today's hours vs recommended option")
