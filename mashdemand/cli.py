@@ -264,9 +264,10 @@ def staffing(
 
 
 def _read_forecast_csv(path: Path):
-    """The forecast CSV with parsed dates; one-line errors for unreadable files."""
+    """The forecast CSV, checked (columns, dates, values) with errors naming the file."""
     import pandas as pd
 
+    from mashdemand.staffing.arrivals import validate_forecast
     from mashdemand.staffing.config import StaffingError
 
     if not path.exists():
@@ -275,19 +276,7 @@ def _read_forecast_csv(path: Path):
         fc = pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise StaffingError(f"{path}: not a forecast CSV ({_one_line(exc)})") from None
-    for col in ("hub", "date", "yhat", "hi80"):
-        if col not in fc.columns:
-            raise StaffingError(
-                f"{path}: missing column {col!r}; found {', '.join(map(str, fc.columns))}"
-            )
-    dates = pd.to_datetime(fc["date"], errors="coerce", format="ISO8601")
-    if dates.isna().any():
-        row = int(dates.isna().to_numpy().argmax()) + 2
-        raise StaffingError(
-            f"{path}: row {row}, column date: not a date ({fc['date'].iloc[row - 2]!r})"
-        )
-    fc["date"] = dates
-    return fc
+    return validate_forecast(fc, where=str(path))
 
 
 def format_staffing(summary, checked=None) -> str:

@@ -465,8 +465,11 @@ def forecast(
             )
         info = reconcile.hierarchy(_bottom_ids(panel, by))
         if reconciliation == "auto":
-            reconciliation, reconciliation_scores = _choose_reconciliation(ens_cv, info, panel, m)
-        ens_cv = reconcile.reconcile(ens_cv, info, method=reconciliation, residuals=ens_cv)
+            reconciliation, reconciliation_scores, ens_cv = _choose_reconciliation(
+                ens_cv, info, panel, m
+            )
+        else:
+            ens_cv = reconcile.reconcile(ens_cv, info, method=reconciliation, residuals=ens_cv)
         if len(ens_cv) >= MIN_TO_CALIBRATE:
             calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
             calib = calib.fit(ens_cv)
@@ -520,8 +523,8 @@ def forecast(
     if near is not None:
         from mashdemand.forecast.temporal import align_to_daily
 
-        daily_panel = _fill_gaps(build_panel(history, by), "day")
-        fc = align_to_daily(fc, _from_contract(near.frame, by), daily_panel, freq, level)
+        # near.history is the zero-filled daily panel of the same series.
+        fc = align_to_daily(fc, _from_contract(near.frame, by), near.history, freq, level)
         fc = reconcile.reconcile(fc.drop(columns="from_daily"), info, method="bottom_up")
 
     frame = _to_contract(fc, by, level)
@@ -616,25 +619,27 @@ def _from_contract(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 def _choose_reconciliation(
     cv: pd.DataFrame, info, panel: pd.DataFrame, m: int
-) -> tuple[str, dict[str, float]]:
+) -> tuple[str, dict[str, float], pd.DataFrame]:
     """The reconciliation method with the lowest backtest MASE over every node.
 
     MinT's covariance comes from the same backtest residuals, so its score is slightly
     optimistic; a tie (within 0.5%) goes to the simpler method, in ``METHODS`` order.
+    Returns the method, every method's score and the backtest reconciled by the method.
     """
     from mashdemand.forecast import metrics, reconcile
 
     scores: dict[str, float] = {}
+    reconciled: dict[str, pd.DataFrame] = {}
     for method in reconcile.METHODS:
         try:
-            rec = reconcile.reconcile(cv, info, method=method, residuals=cv)
+            reconciled[method] = reconcile.reconcile(cv, info, method=method, residuals=cv)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        ev = metrics.evaluate(rec, panel, m, levels=())
+        ev = metrics.evaluate(reconciled[method], panel, m, levels=())
         scores[method] = round(float(ev.overall["mase"].iloc[0]), 4)
     best = min(scores.values())
     chosen = next(k for k, v in scores.items() if v <= best * 1.005)
-    return chosen, scores
+    return chosen, scores, reconciled[chosen]
 
 
 def _bottom_ids(panel: pd.DataFrame, by: Sequence[str]) -> list[str]:
