@@ -25,7 +25,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+report_app = typer.Typer(
+    help="Reports: the quarterly forecast report.", no_args_is_help=True, add_completion=False
+)
+app.add_typer(report_app, name="report")
+
 EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
 
 
 def _one_line(message: object) -> str:
@@ -37,6 +43,7 @@ def _user_errors() -> Iterator[None]:
     """Turn bad-input errors into one line on stderr and exit code 2."""
     from mashdemand.forecast.api import ForecastError
     from mashdemand.ingest.readers import IngestError
+    from mashdemand.report.quarterly import ReportError
     from mashdemand.schema import SchemaError
     from mashdemand.staffing.config import StaffingError
     from mashdemand.store import StoreError
@@ -49,6 +56,7 @@ def _user_errors() -> Iterator[None]:
         StoreError,
         ForecastError,
         StaffingError,
+        ReportError,
         FileNotFoundError,
     ) as exc:
         typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
@@ -357,6 +365,204 @@ def sample(
         written = write_sample(out, seed=seed, end=end, full=full, show_progress=True)
     for name, path in written.items():
         typer.echo(f"wrote {name}: {path}")
+
+
+@report_app.command("quarterly")
+def report_quarterly(
+    out: Annotated[Path, typer.Option(help="Folder for the HTML, PDF and CSV tables.")] = Path(
+        "reports"
+    ),
+    quarter: Annotated[
+        str | None,
+        typer.Option(help="Calendar quarter, e.g. 2026Q3; default the last complete one."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Store (contacts and the forecast archive); default data/mashdemand.duckdb."
+        ),
+    ] = None,
+    contacts: Annotated[
+        list[Path] | None,
+        typer.Option(help="Contact-log exports to ingest into the store first (repeat)."),
+    ] = None,
+    counts: Annotated[
+        Path | None, typer.Option(help="Daily counts CSV for hubs without record-level logs.")
+    ] = None,
+    population: Annotated[Path | None, typer.Option(help="population.csv driver.")] = None,
+    housing: Annotated[Path | None, typer.Option(help="housing.csv driver.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="staffing.toml; default the shipped, sourced defaults.")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Forecast scenario, e.g. high or growth:risk_identification=0.05"),
+    ] = None,
+    sample: Annotated[
+        bool,
+        typer.Option("--sample", help="Use data/sample (the synthetic nine-hub force)."),
+    ] = False,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF.")] = True,
+    archive: Annotated[
+        bool,
+        typer.Option("--archive/--no-archive", help="Archive this run's forecast in the store."),
+    ] = True,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 2,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+) -> None:
+    """The quarterly forecast report: last quarter's demand, the forecast, staffing, data quality.
+
+    Writes OUT/mash_quarterly_<quarter>.html (self-contained), .pdf, .json (headline figures)
+    and the tables as CSV in OUT/mash_quarterly_<quarter>_tables/. Each run archives its
+    forecast in the store so the next quarter's report can compare it with what happened.
+    """
+    from mashdemand.report.quarterly import ReportError, ReportInputs, run_quarterly
+    from mashdemand.report.render import RenderError
+
+    with _user_errors():
+        if sample:
+            if contacts or counts:
+                raise ReportError("--sample uses data/sample; leave out --contacts and --counts")
+            inputs = ReportInputs.sample(store)
+        else:
+            if not contacts and store is None:
+                raise ReportError("give --store, --contacts or --sample")
+            inputs = ReportInputs(
+                store=store or DEFAULT_STORE,
+                contacts=tuple(contacts or ()),
+                counts=counts,
+                population=population,
+                housing=housing,
+                mapping=mapping,
+            )
+        try:
+            report, paths = run_quarterly(
+                inputs,
+                out,
+                quarter=quarter,
+                config=config,
+                scenario=scenario,
+                pdf=pdf,
+                archive=archive,
+                jobs=jobs,
+                progress=True,
+            )
+        except RenderError as exc:
+            typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+    f = report.facts
+    typer.echo(
+        f"{report.label}: {f['quarter_contacts']:,} contacts "
+        f"({f['change_on_year_pct']:+.1f}% on the year); "
+        f"{f['first_plan_quarter']} FTE {f['force_fte']:.1f} recommended vs "
+        f"{f['force_baseline_fte']:.1f} on today's hours; {f['met']}/{f['checked']} "
+        f"hub-quarters meet every target ({report.seconds:.0f} s)"
+    )
+    for kind in ("html", "pdf", "json", "tables"):
+        if kind in paths:
+            typer.echo(f"wrote {paths[kind]}")
+
+
+@app.command("fms-appendix")
+def fms_appendix(
+    year: Annotated[int, typer.Option(help="FMS year: current demand is FY YEAR-1 to YEAR.")],
+    out: Annotated[Path, typer.Option(help="Folder for the DOCX and XLSX.")] = Path("reports"),
+    store: Annotated[
+        Path | None, typer.Option(help="Store; default data/mashdemand.duckdb.")
+    ] = None,
+    contacts: Annotated[
+        list[Path] | None,
+        typer.Option(help="Contact-log exports to ingest into the store first (repeat)."),
+    ] = None,
+    counts: Annotated[
+        Path | None, typer.Option(help="Daily counts CSV for hubs without record-level logs.")
+    ] = None,
+    population: Annotated[Path | None, typer.Option(help="population.csv driver.")] = None,
+    housing: Annotated[Path | None, typer.Option(help="housing.csv driver.")] = None,
+    establishment: Annotated[
+        Path | None, typer.Option(help="CSV hub, role, fte: the funded posts (establishment).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="staffing.toml.")] = None,
+    scenarios: Annotated[
+        str | None,
+        typer.Option(
+            help="Semicolon-separated scenarios, first = principal; default "
+            "principal;low;high;risk_growth:risk_identification=0.05"
+        ),
+    ] = None,
+    disclosure: Annotated[
+        Path | None,
+        typer.Option(help="TOML with a [disclosure] table (low, high, secondary, suppress_zeros)."),
+    ] = None,
+    internal: Annotated[
+        bool,
+        typer.Option("--internal", help="Unsuppressed internal version (not for publication)."),
+    ] = False,
+    sample: Annotated[bool, typer.Option("--sample", help="Use data/sample.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 2,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+) -> None:
+    """The Force Management Statement appendix for the MASH, as DOCX and XLSX.
+
+    Current demand, demand over the next four financial years with scenarios and drivers,
+    workforce required against establishment, performance against the timeliness standards,
+    the gap and risk, assumptions and sources. Published tables suppress counts 1-5 ([c]) and
+    whatever would reveal them; --internal writes the unsuppressed version.
+    """
+    import tomllib
+
+    from mashdemand.report.fms import DEFAULT_SCENARIOS, run_fms_appendix
+    from mashdemand.report.quarterly import ReportError, ReportInputs
+    from mashdemand.report.sdc import DisclosureRule
+
+    with _user_errors():
+        if sample:
+            inputs = ReportInputs.sample(store)
+            d = inputs.population.parent if inputs.population else Path("data/sample")
+            establishment = establishment or d / "establishment.csv"
+        else:
+            if not contacts and store is None:
+                raise ReportError("give --store, --contacts or --sample")
+            inputs = ReportInputs(
+                store=store or DEFAULT_STORE,
+                contacts=tuple(contacts or ()),
+                counts=counts,
+                population=population,
+                housing=housing,
+                mapping=mapping,
+            )
+        rule = None
+        if disclosure is not None:
+            if not disclosure.exists():
+                raise FileNotFoundError(f"{disclosure}: no such file")
+            try:
+                doc = tomllib.loads(disclosure.read_text(encoding="utf-8"))
+                rule = DisclosureRule.from_mapping(doc.get("disclosure", {}))
+            except (tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
+                raise ReportError(f"{disclosure}: {_one_line(exc)}") from None
+        scen = [s.strip() for s in scenarios.split(";") if s.strip()] if scenarios else None
+        app_, paths = run_fms_appendix(
+            inputs,
+            year,
+            out,
+            establishment=establishment,
+            config=config,
+            scenarios=scen or DEFAULT_SCENARIOS,
+            rule=rule,
+            internal=internal,
+            jobs=jobs,
+            progress=True,
+        )
+    f = app_.facts
+    typer.echo(
+        f"FMS {year}: {f['current_fy']} {f['current_contacts']:,.0f} contacts; projected "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in f["projection"].items())
+        + "; FTE required "
+        + ", ".join(f"{k} {v:.1f}" for k, v in f["fte_required"].items())
+        + f"; {f['suppressed_cells']} cell(s) suppressed ({app_.seconds:.0f} s)"
+    )
+    for p in paths.values():
+        typer.echo(f"wrote {p}")
 
 
 def main() -> None:

@@ -17,6 +17,17 @@ Tables (version 1):
 ``schema_version``
     Migrations applied, newest last.
 
+Added in version 2, the forecast archive (so a report can later judge its forecast honestly):
+
+``forecast_runs``
+    One row per archived forecast: when it was made, the data window it saw, its period,
+    scenario and models, and ``kind``: ``archived`` (made by a report run) or
+    ``reconstructed`` (made afterwards from the data available before the quarter, when no
+    forecast had been archived; labelled as such wherever it is shown).
+``forecast_archive``
+    The forecast itself: ``run_id, hub, date, yhat, lo80, hi80, lo95, hi95`` (hub totals and
+    ``ALL``; no splits).
+
 Queries return tidy frames for the later stages (:meth:`Store.daily_counts`).
 """
 
@@ -64,6 +75,19 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 stored_hash UBIGINT, new_hash UBIGINT)""",
         ),
     ),
+    (
+        2,
+        "forecast archive",
+        (
+            """CREATE TABLE forecast_runs (
+                run_id INTEGER, created_at TIMESTAMP, kind VARCHAR, report_quarter VARCHAR,
+                freq VARCHAR, data_start DATE, data_end DATE, scenario VARCHAR,
+                models VARCHAR, package_version VARCHAR)""",
+            """CREATE TABLE forecast_archive (
+                run_id INTEGER, hub VARCHAR, date DATE, yhat DOUBLE, lo80 DOUBLE,
+                hi80 DOUBLE, lo95 DOUBLE, hi95 DOUBLE)""",
+        ),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -95,6 +119,26 @@ QUARANTINE_COLUMNS: tuple[str, ...] = (
 )
 SPLIT_DIMENSIONS: tuple[str, ...] = (schema.SOURCE, schema.PRIORITY, schema.SUBJECT)
 UNKNOWN = "unknown"
+TABLES = frozenset(
+    {
+        "contacts",
+        "quarantine",
+        "conflicts",
+        "ingests",
+        "schema_version",
+        "forecast_runs",
+        "forecast_archive",
+    }
+)
+ARCHIVE_COLUMNS: tuple[str, ...] = (
+    schema.HUB,
+    schema.DATE,
+    schema.YHAT,
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+)
 
 
 class StoreError(Exception):
@@ -116,7 +160,7 @@ class Store:
     --------
     >>> with Store(":memory:") as st:
     ...     st.schema_version()
-    1
+    2
     """
 
     def __init__(self, path: str | Path = DEFAULT_STORE, read_only: bool = False) -> None:
@@ -250,7 +294,7 @@ class Store:
     # -- reads: tidy frames for later stages -----------------------------------------------
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a frame (for inspection and tests)."""
-        if name not in {"contacts", "quarantine", "conflicts", "ingests", "schema_version"}:
+        if name not in TABLES:
             raise StoreError(f"unknown table {name!r}")
         return self.con.execute(f"SELECT * FROM {name}").df()
 
@@ -357,3 +401,83 @@ class Store:
             "SELECT file, reason, count(*) AS rows FROM quarantine "
             "GROUP BY ALL ORDER BY file, rows DESC"
         ).df()
+
+    # -- the forecast archive (version 2) ---------------------------------------------------
+    def archive_forecast(
+        self,
+        frame: pd.DataFrame,
+        *,
+        freq: str,
+        data_window: tuple[str, str],
+        kind: str = "archived",
+        report_quarter: str | None = None,
+        scenario: str = "",
+        models: Sequence[str] = (),
+    ) -> int:
+        """Keep a forecast (hub totals and ``ALL``) so a later report can compare it with what
+        happened; return its ``run_id``.
+
+        ``frame`` has the CONTRACTS.md forecast columns; split rows (a ``priority``, ``source``
+        or ``subject`` column other than ``ALL``) are not archived.
+        """
+        import pandas as pd
+
+        from mashdemand import __version__
+
+        if kind not in ("archived", "reconstructed"):
+            raise StoreError(f"archive kind {kind!r}: use archived or reconstructed")
+        rows = frame
+        for d in SPLIT_DIMENSIONS:
+            if d in rows.columns:
+                rows = rows[rows[d].astype(str) == schema.FORCE_TOTAL]
+        missing = [c for c in ARCHIVE_COLUMNS if c not in rows.columns]
+        if missing:
+            raise StoreError(f"forecast to archive: missing column(s) {', '.join(missing)}")
+        rows = rows[list(ARCHIVE_COLUMNS)].copy()
+        rows[schema.DATE] = pd.to_datetime(rows[schema.DATE]).dt.date
+        run_id = int(self.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM forecast_runs"))
+        rows.insert(0, "run_id", run_id)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                "INSERT INTO forecast_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    kind,
+                    report_quarter,
+                    freq,
+                    pd.Timestamp(data_window[0]).date(),
+                    pd.Timestamp(data_window[1]).date(),
+                    scenario,
+                    ",".join(models),
+                    __version__,
+                ],
+            )
+            self.append("forecast_archive", rows, ("run_id", *ARCHIVE_COLUMNS))
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return run_id
+
+    def forecast_runs(self) -> pd.DataFrame:
+        """Archived forecasts, oldest first: ``run_id, created_at, kind, report_quarter, freq,
+        data_start, data_end, scenario, models, package_version``."""
+        import pandas as pd
+
+        out = self.con.execute("SELECT * FROM forecast_runs ORDER BY run_id").df()
+        for c in ("data_start", "data_end"):
+            out[c] = pd.to_datetime(out[c])
+        return out
+
+    def archived_forecast(self, run_id: int) -> pd.DataFrame:
+        """One archived forecast: ``hub, date, yhat, lo80, hi80, lo95, hi95``."""
+        import pandas as pd
+
+        out = self.con.execute(
+            f"SELECT {', '.join(ARCHIVE_COLUMNS)} FROM forecast_archive WHERE run_id = ? "
+            "ORDER BY hub, date",
+            [run_id],
+        ).df()
+        out[schema.DATE] = pd.to_datetime(out[schema.DATE])
+        return out

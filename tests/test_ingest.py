@@ -365,14 +365,14 @@ def test_cli_summary_json(tmp_path):
 def test_store_schema_version_and_newer_store(tmp_path):
     p = tmp_path / "s.duckdb"
     with Store(p) as st:
-        assert st.schema_version() == SCHEMA_VERSION == 1
+        assert st.schema_version() == SCHEMA_VERSION == 2
         st.con.execute("INSERT INTO schema_version VALUES (99, 'future', now()::TIMESTAMP)")
     with pytest.raises(StoreError, match="newer"):
         Store(p)
     con = duckdb.connect(str(tmp_path / "other.duckdb"))
     con.close()
     with Store(tmp_path / "other.duckdb") as st:  # an empty DuckDB file is migrated
-        assert st.schema_version() == 1
+        assert st.schema_version() == 2
 
 
 def test_daily_counts_zero_filled_and_additive(tmp_path, store_path):

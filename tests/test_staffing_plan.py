@@ -288,3 +288,31 @@ def test_monthly_and_source_split_forecasts(contacts):
     assert c["contacts"] == pytest.approx(a["contacts"], rel=1e-6)
     # police's quicker standard contacts make a police-heavy mix lighter per contact
     assert c["workload_hours"] / c["contacts"] < cfg.minutes["standard"] / 60 * 1.5
+
+
+def test_a_single_financial_year_row_is_spread_over_its_days():
+    """A forecast of one row per financial year plans the same staff as the same demand given
+    day by day (regression: the one yearly row near a quarter was once read as one day's
+    contacts)."""
+    from mashdemand.staffing import load_config, plan_staffing
+
+    days = pd.date_range("2026-04-01", "2027-03-31")
+    daily = pd.DataFrame({"hub": "h", "date": days, "yhat": 60.0, "lo80": 60.0, "hi80": 60.0})
+    n = float(len(days))  # two financial years of 365 days each
+    yearly = pd.DataFrame(
+        {
+            "hub": "h",
+            "date": pd.to_datetime(["2026-04-01", "2027-04-01"]),
+            "yhat": 60.0 * n,
+            "lo80": 60.0 * n,
+            "hi80": 60.0 * n,
+        }
+    )
+    cfg = load_config().with_options(["today"])
+    a = plan_staffing(daily, None, cfg, quarters=["2026Q4"]).summary
+    b = plan_staffing(yearly, None, cfg, quarters=["2026Q4"]).summary
+    assert a["contacts"].iloc[0] == pytest.approx(b["contacts"].iloc[0], rel=0.03)
+    assert a["fte_required"].iloc[0] == pytest.approx(b["fte_required"].iloc[0], rel=0.05)
+    assert a["fte_required"].iloc[0] > 5
+    with pytest.raises(ValueError, match="2030Q1"):
+        plan_staffing(daily, None, cfg, quarters=["2030Q1"])

@@ -390,12 +390,21 @@ def next_period_start(date: pd.Timestamp, step_days: int) -> pd.Timestamp:
     return date + pd.Timedelta(days=step_days)
 
 
-def _daily(planned: pd.DataFrame, keys: list[str], profile_volume: np.ndarray) -> pd.DataFrame:
-    """Spread non-daily planning counts over the days of each period by day-type volume."""
+def _daily(
+    planned: pd.DataFrame, keys: list[str], profile_volume: np.ndarray, step: int | None = None
+) -> pd.DataFrame:
+    """Spread non-daily planning counts over the days of each period by day-type volume.
+
+    ``step`` is the period length in days (inferred from the dates when not given; a single
+    row cannot tell, so callers that slice a forecast pass the whole forecast's step).
+    """
     dates = pd.DatetimeIndex(planned[schema.DATE].drop_duplicates().sort_values())
-    if len(dates) < 2 or (np.diff(dates.values).astype("timedelta64[D]").astype(int) == 1).all():
+    if step is None:
+        if len(dates) < 2:
+            return planned
+        step = int(np.median(np.diff(dates.values).astype("timedelta64[D]").astype(int)))
+    if step <= 1:
         return planned
-    step = int(np.median(np.diff(dates.values).astype("timedelta64[D]").astype(int)))
     rows = []
     for _, g in planned.groupby(keys, sort=False):
         g = g.sort_values(schema.DATE)
@@ -418,6 +427,7 @@ def hourly_arrivals(
     grid: Grid,
     config: StaffingConfig,
     minutes_scale: Mapping[str, float] | None = None,
+    step: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hourly arrival rates and work on a grid for one hub.
 
@@ -444,7 +454,7 @@ def hourly_arrivals(
         (n_steps, 4) staff-minutes per hour by priority [min/h].
     """
     dims = [d for d in (schema.PRIORITY, schema.SOURCE) if d in planned.columns]
-    daily = _daily(planned, dims or [schema.HUB], profile.day_volume)
+    daily = _daily(planned, dims or [schema.HUB], profile.day_volume, step)
     n = grid.n_days
     minutes_tab = np.array([[config.minutes_for(p, s) for s in SOURCES] for p in PRIORITIES])
     if minutes_scale:

@@ -586,15 +586,27 @@ def build_cells(
     profiles: dict[str, ArrivalProfile],
     config: StaffingConfig,
     hubs: Iterable[str],
+    only: Iterable[str] | None = None,
 ) -> tuple[dict[tuple[str, str], Cell], list[str]]:
-    """Arrivals on the simulation grid for every hub and calendar quarter of the forecast."""
+    """Arrivals on the simulation grid for every hub and calendar quarter of the forecast
+    (or only the quarters labelled in ``only``, e.g. ``["2026Q4"]``)."""
     first = planned[schema.DATE].min()
     last = planned[schema.DATE].max()
+    step = 1
     if len(planned[schema.DATE].drop_duplicates()) > 1:
         step = planned[schema.DATE].drop_duplicates().sort_values().diff().median().days
         if step > 1:  # weekly or monthly forecast: its last period runs to the day before next
             last = next_period_start(last, step) - pd.Timedelta(days=1)
     quarters = _quarters(first, last)
+    if only is not None:
+        wanted = set(only)
+        unknown = wanted - {q[0] for q in quarters}
+        if unknown:
+            raise StaffingError(
+                f"quarter(s) {', '.join(sorted(unknown))} not covered by the forecast "
+                f"({first:%d/%m/%Y} to {last:%d/%m/%Y})"
+            )
+        quarters = [q for q in quarters if q[0] in wanted]
     notes = []
     part = [q for q, _, _, partial in quarters if partial]
     if part:
@@ -611,7 +623,7 @@ def build_cells(
                 (rows[schema.DATE] >= grid.days[0] - pd.Timedelta(days=366))
                 & (rows[schema.DATE] <= grid.days[-1])
             ]
-            rate, work = hourly_arrivals(near, profiles[hub], grid, config)
+            rate, work = hourly_arrivals(near, profiles[hub], grid, config, step=step)
             cells[(hub, label)] = Cell(hub, label, grid, rate, work, partial)
     return cells, notes
 
@@ -625,6 +637,7 @@ def plan_staffing(
     seed: int = 0,
     jobs: int = 1,
     progress: bool = False,
+    quarters: Iterable[str] | None = None,
 ) -> StaffingPlan:
     """Turn a forecast into rosters and FTE for every hub, quarter and operating option.
 
@@ -648,6 +661,9 @@ def plan_staffing(
         Worker processes (one hub and quarter per task).
     progress : bool
         Show a progress bar.
+    quarters : iterable of str, optional
+        Plan only these calendar quarters (``2026Q4``); default every quarter the forecast
+        touches.
 
     Returns
     -------
@@ -678,7 +694,7 @@ def plan_staffing(
             f"RPA coverage measured in the contact log: {vals}; "
             f"config current_share {config.rpa_current_share:.0%}"
         )
-    cells, more = build_cells(planned, profiles, config, hubs)
+    cells, more = build_cells(planned, profiles, config, hubs, quarters)
     notes += more
     tasks = [(cell, config) for cell in cells.values()]
     results = _run(tasks, solve_cell, jobs, progress, "staffing")

@@ -1,7 +1,8 @@
 """Staffing charts. Each ``plot_x(..., ax=None)`` returns a Figure and never calls ``show()``.
 
 Inputs are the frames of a :class:`~mashdemand.staffing.plan.StaffingPlan` (``summary``,
-``roster``, ``weekend_cover``), so saved CSVs can be plotted too.
+``roster``, ``weekend_cover``), so saved CSVs can be plotted too. All charts are drawn in the
+house style (:mod:`mashdemand.style`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from mashdemand.staffing.config import DAY_TYPES
+from mashdemand.style import PALETTE, fill_style, series_style, styled
 
 __all__ = [
     "plot_fte_by_hub",
@@ -28,9 +30,9 @@ __all__ = [
 _DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Bank hol")
 
 
-def _ax(ax: Axes | None, figsize: tuple[float, float] = (9, 4)) -> tuple[Figure, Axes]:
+def _ax(ax: Axes | None, figsize: tuple[float, float] = (10, 4)) -> tuple[Figure, Axes]:
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
     return ax.figure, ax
 
@@ -41,6 +43,7 @@ def _roster_frame(plan_or_roster: Any) -> tuple[pd.DataFrame, pd.DataFrame | Non
     return plan_or_roster.roster, plan_or_roster.summary
 
 
+@styled
 def plot_roster_heatmap(
     plan_or_roster: Any,
     hub: str,
@@ -67,19 +70,23 @@ def plot_roster_heatmap(
     grid[sel["day_type"].map(DAY_TYPES.index).to_numpy(), sel["hour"].to_numpy()] = sel["staff"]
     fig, ax = _ax(ax, (10, 3.8))
     shown = np.ma.masked_equal(grid, 0)
-    im = ax.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest")
+    top = max(float(grid.max()), 1.0)
+    im = ax.imshow(shown, aspect="auto", cmap="Blues", interpolation="nearest", vmin=0, vmax=top)
     for (i, j), v in np.ndenumerate(grid):
         if v > 0:
-            colour = "white" if v < 0.6 * grid.max() else "black"
+            colour = "white" if v >= 0.6 * top else "black"
             ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7, color=colour)
+    ax.grid(False)
     ax.set_yticks(range(len(DAY_TYPES)), _DAY_LABELS)
     ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
-    ax.set_xlabel("hour starting")
+    ax.set_xlabel("hour starting (UK time)")
+    ax.set_ylabel("day type")
     ax.set_title(f"{hub} {quarter}: staff on duty, option {option}")
-    fig.colorbar(im, ax=ax, label="staff on duty")
+    fig.colorbar(im, ax=ax, label="staff on duty (people)", pad=0.01)
     return fig
 
 
+@styled
 def plot_fte_by_quarter(
     summary: pd.DataFrame, option: str = "recommended", ax: Axes | None = None
 ) -> Figure:
@@ -92,18 +99,19 @@ def plot_fte_by_quarter(
     fig, ax = _ax(ax)
     quarters = sorted(s["quarter"].unique())
     x = np.arange(len(quarters))
-    for hub, g in s.groupby("hub", sort=True):
+    for i, (hub, g) in enumerate(s.groupby("hub", sort=True)):
         g = g.set_index("quarter").reindex(quarters)
-        ax.plot(x, g["fte_required"], marker="o", lw=1.5, label=hub)
+        ax.plot(x, g["fte_required"], marker="o", ms=4, lw=1.5, label=hub, **series_style(i))
     ax.set_xticks(x, quarters)
+    ax.set_xlabel("quarter")
     ax.set_ylabel("FTE required")
     ax.set_title(f"FTE by quarter ({option} option)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="hub")
     return fig
 
 
+@styled
 def plot_fte_by_hub(
     summary: pd.DataFrame, quarter: str, baseline: str = "today", ax: Axes | None = None
 ) -> Figure:
@@ -115,7 +123,11 @@ def plot_fte_by_hub(
     fig, ax = _ax(ax, (10, 4.2))
     x = np.arange(len(hubs))
     ax.bar(
-        x - 0.2, base.reindex(hubs), width=0.4, label=f"{baseline} (today's hours)", color="#7f8c8d"
+        x - 0.2,
+        base.reindex(hubs),
+        width=0.4,
+        label=f"{baseline} (today's hours)",
+        **fill_style(1, PALETTE[6]),
     )
     chosen = sorted(set(rec["option"].reindex(hubs).dropna()))
     one = len(chosen) == 1
@@ -124,7 +136,7 @@ def plot_fte_by_hub(
         rec["fte_required"].reindex(hubs),
         width=0.4,
         label=f"recommended: {chosen[0]}" if one else "recommended (option named on the bar)",
-        color="#1f3b73",
+        **fill_style(0),
     )
     if not one:  # name each hub's option inside the bar, clear of the title
         for i, h in enumerate(hubs):
@@ -142,14 +154,15 @@ def plot_fte_by_hub(
     top = float(np.nanmax([base.max(), rec["fte_required"].max()]))
     ax.set_ylim(0, top * 1.25)
     ax.set_xticks(x, hubs, rotation=30, ha="right")
+    ax.grid(False, axis="x")
+    ax.set_xlabel("hub")
     ax.set_ylabel("FTE required")
     ax.set_title(f"FTE by hub, {quarter}: today's hours vs recommended option")
-    ax.grid(True, axis="y", alpha=0.3)
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
+@styled
 def plot_option_tradeoff(
     summary: pd.DataFrame, hub: str, quarter: str, ax: Axes | None = None
 ) -> Figure:
@@ -163,14 +176,14 @@ def plot_option_tradeoff(
     size = 40 + 200 * s["monday_backlog"].fillna(0) / max(s["monday_backlog"].max(), 1e-9)
     for (_, r), sz in zip(s.iterrows(), size, strict=True):
         marker = "*" if r["recommended"] else "o"
-        face = "#1f3b73" if r["meets_targets"] else "none"
+        face = PALETTE[0] if r["meets_targets"] else "none"
         ax.scatter(
             r["fte_required"],
             r["out_of_hours_share"] * 100,
             s=sz * (2 if marker == "*" else 1),
             marker=marker,
             facecolors=face,
-            edgecolors="#1f3b73",
+            edgecolors=PALETTE[0],
         )
         ax.annotate(
             f"{r['option']}\nMonday backlog {r['monday_backlog']:.0f}",
@@ -186,18 +199,17 @@ def plot_option_tradeoff(
     ax.set_xlabel("FTE required")
     ax.set_ylabel("contacts arriving while closed to them (%)")
     ax.set_title(f"{hub} {quarter}: operating options (star = recommended)")
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
+@styled
 def plot_weekend_cover(cover: pd.DataFrame, quarter: str, ax: Axes | None = None) -> Figure:
     """Weekend and bank-holiday cover by hub: FTE for the minimum cover against the delay
     urgent and high contacts face when left to the next working day."""
     s = cover[cover["quarter"] == quarter].sort_values("urgent_high_weekend", ascending=False)
     fig, ax = _ax(ax, (10, 4.2))
     x = np.arange(len(s))
-    ax.bar(x, s["cover_fte"], color="#2a9d8f", label="FTE for minimum cover")
+    ax.bar(x, s["cover_fte"], label="FTE for minimum cover", **fill_style(0, PALETTE[3]))
     for i, (_, r) in enumerate(s.iterrows()):
         ax.text(
             x[i],
@@ -208,16 +220,20 @@ def plot_weekend_cover(cover: pd.DataFrame, quarter: str, ax: Axes | None = None
             fontsize=7,
         )
     ax.set_xticks(x, s["hub"], rotation=30, ha="right")
+    ax.grid(False, axis="x")
+    ax.set_xlabel("hub")
     ax.set_ylabel("FTE (weekend and bank-holiday cover)")
     ax2 = ax.twinx()
-    ax2.plot(x, s["delay_hours_no_cover"], "o-", color="#c0392b", label="delay if left (h)")
-    ax2.plot(x, s["delay_hours_with_cover"], "s--", color="#e07b00", label="delay with cover (h)")
-    ax2.set_ylabel("mean hours until next open (urgent + high)")
+    ax2.grid(False)
+    ax2.spines["right"].set_visible(True)
+    no_cover, with_cover = series_style(0, PALETTE[4]), series_style(1, PALETTE[0])
+    ax2.plot(x, s["delay_hours_no_cover"], marker="o", label="delay if left (h)", **no_cover)
+    ax2.plot(x, s["delay_hours_with_cover"], marker="s", label="delay with cover (h)", **with_cover)
+    ax2.set_ylabel("mean hours until next open, urgent + high (hours)")
     ax.set_ylim(0, 1.3 * max(float(s["cover_fte"].max()), 1e-9))
     ax2.set_ylim(0, 1.3 * max(float(s["delay_hours_no_cover"].max()), 1e-9))
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper center", ncol=3)
     ax.set_title(f"Weekend and bank-holiday cover for urgent and high work, {quarter}")
-    fig.tight_layout()
     return fig

@@ -1,0 +1,779 @@
+"""The quarterly forecast report: what happened last quarter, what comes next, what it needs.
+
+:func:`build_quarterly` gathers everything the report shows into a :class:`QuarterlyReport`
+(tables as tidy frames, charts as Figures, plain-English notes); :mod:`mashdemand.report.render`
+turns it into HTML, PDF and CSV. The same call works from a notebook.
+
+Inputs are a store filled by ``mashdemand ingest`` (record-level contacts: the demand by
+priority and subject, the hour-of-week profile, data quality, and the forecast archive) and,
+optionally, an aggregated daily counts CSV for hubs that export only counts (CONTRACTS.md
+section 2), plus the population and housing drivers.
+
+The report is reproducible for any past quarter: the forecast is made only from the data up to
+the end of the report quarter, so ``--quarter 2026Q2`` says what a report written on 1 July
+2026 would have said.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mashdemand import schema
+from mashdemand.forecast.api import ForecastError, ForecastResult, Scenario, forecast
+from mashdemand.store import Store
+
+__all__ = [
+    "QuarterlyReport",
+    "ReportError",
+    "build_quarterly",
+    "default_quarter",
+    "load_report_history",
+    "parse_quarter",
+]
+
+NEXT_FYS = 4
+"""Financial years projected after the current one (the FMS asks for four)."""
+
+
+class ReportError(ValueError):
+    """The inputs cannot support the report asked for (one-line message)."""
+
+
+@dataclass
+class QuarterlyReport:
+    """Everything the quarterly report shows.
+
+    Attributes
+    ----------
+    quarter : pandas.Period
+        The report quarter (the last complete quarter of data by default).
+    tables : dict of str to DataFrame
+        Named tables (also written as CSV): ``headline``, ``demand_by_source``,
+        ``demand_by_priority``, ``demand_by_subject``, ``monthly``, ``forecast_daily``,
+        ``forecast_months``, ``forecast_fy``, ``staffing``, ``staffing_options``,
+        ``weekend_cover``, ``verification``, ``quarantine``, ``gaps``, ``backtest``,
+        ``forecast_vs_actual``.
+    figures : dict of str to Figure
+    facts : dict
+        Headline numbers quoted in the text (and checked by the tests).
+    notes : list of str
+        Fallbacks and caveats met in this run.
+    """
+
+    quarter: pd.Period
+    tables: dict[str, pd.DataFrame]
+    figures: dict[str, Any]
+    facts: dict[str, Any]
+    notes: list[str]
+    forecast: ForecastResult | None = None
+    plan: Any = None
+    created_at: str = field(
+        default_factory=lambda: pd.Timestamp.now(tz="Europe/London").isoformat()
+    )
+    seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return quarter_label(self.quarter)
+
+
+# --- quarters ---------------------------------------------------------------------------------
+def parse_quarter(text: str) -> pd.Period:
+    """``2026Q3``, ``2026-Q3`` or ``Q3 2026`` -> the calendar quarter.
+
+    >>> str(parse_quarter("Q3 2026"))
+    '2026Q3'
+    """
+    t = text.strip().upper()
+    m = re.fullmatch(r"(\d{4})\s*-?\s*Q([1-4])", t) or re.fullmatch(r"Q([1-4])\s*(\d{4})", t)
+    if not m:
+        raise ReportError(f"--quarter {text!r}: use a calendar quarter such as 2026Q3")
+    year, q = (m.group(1), m.group(2)) if t[0].isdigit() else (m.group(2), m.group(1))
+    return pd.Period(year=int(year), quarter=int(q), freq="Q")
+
+
+def quarter_label(q: pd.Period) -> str:
+    return f"{q.year}Q{q.quarter}"
+
+
+def quarter_words(q: pd.Period) -> str:
+    """``July to September 2026``."""
+    a, b = q.start_time, q.end_time
+    return f"{a:%B} to {b:%B %Y}"
+
+
+def default_quarter(last_day: pd.Timestamp) -> pd.Period:
+    """The last calendar quarter that the data cover completely.
+
+    >>> str(default_quarter(pd.Timestamp("2026-09-30")))
+    '2026Q3'
+    >>> str(default_quarter(pd.Timestamp("2026-09-29")))
+    '2026Q2'
+    """
+    q = pd.Period(last_day, freq="Q")
+    return q if last_day.normalize() >= q.end_time.normalize() else q - 1
+
+
+def fy_start(ts: pd.Timestamp) -> pd.Timestamp:
+    """1 April starting the UK financial year that contains ``ts``."""
+    return pd.Timestamp(year=ts.year if ts.month >= 4 else ts.year - 1, month=4, day=1)
+
+
+def fy_label(ts: pd.Timestamp) -> str:
+    """``2026-27`` for any day from 1 April 2026 to 31 March 2027.
+
+    >>> fy_label(pd.Timestamp("2027-03-31"))
+    '2026-27'
+    """
+    y = fy_start(pd.Timestamp(ts)).year
+    return f"{y}-{(y + 1) % 100:02d}"
+
+
+# --- inputs -----------------------------------------------------------------------------------
+def load_report_history(
+    store: Store, counts: str | Path | None = None
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Daily contacts by hub and source: the store's hubs, plus hubs only in ``counts``.
+
+    Returns ``(daily, record_hubs, count_hubs)`` with ``daily`` = ``hub, source, date,
+    contacts`` [contacts/day]. A hub in both keeps its record-level data (the counts are a
+    summary of the same contacts).
+    """
+    daily = store.daily_counts(by=[schema.SOURCE]) if store.count() else pd.DataFrame()
+    record_hubs = sorted(daily[schema.HUB].unique()) if len(daily) else []
+    count_hubs: list[str] = []
+    if counts is not None:
+        from mashdemand.forecast.counts import read_counts
+
+        extra, freq = read_counts(counts)
+        if freq != "day":
+            raise ReportError(f"{counts}: the report needs daily counts; this file is by {freq}")
+        extra = extra[~extra[schema.HUB].isin(record_hubs)]
+        if schema.SOURCE not in extra.columns:
+            extra[schema.SOURCE] = "unknown"
+        extra = extra.groupby([schema.HUB, schema.SOURCE, schema.DATE], as_index=False)[
+            schema.CONTACTS
+        ].sum()
+        count_hubs = sorted(extra[schema.HUB].unique())
+        daily = pd.concat([daily, extra[daily.columns if len(daily) else extra.columns]])
+    if not len(daily):
+        raise ReportError(
+            f"{store.path}: no contacts in the store and no --counts; run mashdemand ingest first"
+        )
+    daily[schema.DATE] = pd.to_datetime(daily[schema.DATE])
+    daily[schema.CONTACTS] = daily[schema.CONTACTS].astype("int64")
+    return daily.reset_index(drop=True), record_hubs, count_hubs
+
+
+# --- the build --------------------------------------------------------------------------------
+def build_quarterly(
+    store: Store,
+    *,
+    quarter: str | pd.Period | None = None,
+    counts: str | Path | None = None,
+    population: pd.DataFrame | None = None,
+    housing: pd.DataFrame | None = None,
+    scenario: Scenario | str | None = None,
+    staffing_config: Any = None,
+    archive: bool = True,
+    reconstruct: bool = True,
+    jobs: int = 2,
+    progress: bool = False,
+    models: Sequence[str] | None = None,
+) -> QuarterlyReport:
+    """Gather the quarterly report for ``quarter`` from a store (and optional counts).
+
+    Parameters
+    ----------
+    store : Store
+        Opened read-write when ``archive`` (the forecast is archived in it).
+    quarter : str or Period, optional
+        Calendar quarter reported on; default the last one the data cover completely. Only the
+        data up to its last day are used.
+    counts : path, optional
+        Daily counts CSV for hubs without record-level logs.
+    population, housing : DataFrame, optional
+        Drivers (CONTRACTS.md section 3) for the financial-year projection.
+    scenario : Scenario or str, optional
+        Forecast assumptions; default principal.
+    staffing_config : StaffingConfig, optional
+        Default: the shipped, sourced defaults.
+    archive : bool
+        Keep this run's forecasts in the store's archive.
+    reconstruct : bool
+        When no forecast of the report quarter was archived before it began, make one now from
+        the data up to the day before the quarter (labelled *reconstructed*) and archive it.
+    jobs : int
+        Parallel workers for the model fits and the staffing plan.
+    progress : bool
+        Show a progress bar over the stages.
+    models : sequence of str, optional
+        Override the daily models (tests use a fast set); default the package defaults.
+    """
+    from tqdm.auto import tqdm
+
+    from mashdemand.staffing import load_config, plan_staffing
+
+    t0 = time.perf_counter()
+    stages = [
+        "reading the store",
+        "forecast",
+        "last quarter's forecast",
+        "staffing",
+        "charts",
+    ]
+    bar = tqdm(total=len(stages), desc="quarterly report", disable=not progress, unit="stage")
+    notes: list[str] = []
+    cfg = staffing_config or load_config()
+
+    # 1. data ------------------------------------------------------------------------------
+    bar.set_postfix_str(stages[0])
+    daily_all, record_hubs, count_hubs = load_report_history(store, counts)
+    last_day = daily_all[schema.DATE].max()
+    q = parse_quarter(quarter) if isinstance(quarter, str) else quarter
+    q = q or default_quarter(last_day)
+    q0, q1 = q.start_time.normalize(), q.end_time.normalize()
+    if q1 > last_day:
+        raise ReportError(
+            f"quarter {quarter_label(q)} runs to {q1:%d/%m/%Y} but the data end on "
+            f"{last_day:%d/%m/%Y}; choose {quarter_label(default_quarter(last_day))} or earlier"
+        )
+    daily = daily_all[daily_all[schema.DATE] <= q1]
+    hub_first = daily.groupby(schema.HUB)[schema.DATE].min()
+    no_data = sorted(set(daily_all[schema.HUB]) - set(daily[schema.HUB]))
+    if no_data:
+        notes.append(f"no history before the end of {quarter_label(q)} for {', '.join(no_data)}")
+    totals = daily.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
+    tables: dict[str, pd.DataFrame] = {}
+    facts: dict[str, Any] = {
+        "quarter": quarter_label(q),
+        "quarter_words": quarter_words(q),
+        "store": store.path,
+        "data_end": last_day,
+        "record_hubs": record_hubs,
+        "count_hubs": count_hubs,
+    }
+    tables.update(_demand_tables(store, daily, q, record_hubs))
+    facts["quarter_contacts"] = int(tables["headline"].set_index(schema.HUB).loc["ALL", "contacts"])
+    tables["quarantine"], tables["gaps"] = _data_quality(store, daily, q)
+    bar.update()
+
+    # 2. forecast: financial years, embedding the daily near-term forecast --------------------
+    bar.set_postfix_str(stages[1])
+    short = hub_first[hub_first > q1 - pd.Timedelta(days=2 * 365)]
+    if len(short):
+        notes.append(
+            "less than two years of history for "
+            + ", ".join(f"{h} (from {d:%d/%m/%Y})" for h, d in short.items())
+            + ": their forecasts lean on the pooled models and have wide intervals"
+        )
+    fy_until = fy_start(q1) + pd.DateOffset(years=NEXT_FYS + 1) - pd.Timedelta(days=1)
+    try:
+        result = forecast(
+            totals,
+            until=fy_until,
+            freq="fy",
+            history_freq="day",
+            population=population,
+            housing=housing,
+            scenario=scenario,
+            n_jobs=jobs,
+            models=models,
+        )
+    except ForecastError as exc:
+        raise ReportError(f"forecast for {quarter_label(q)}: {exc}") from None
+    near = result.near_term
+    if near is None:  # pragma: no cover - align_daily is on and the history is daily
+        raise ReportError("the daily near-term forecast is missing")
+    tables.update(_forecast_tables(result, near, totals, q))
+    if archive:
+        run_ids = [
+            store.archive_forecast(
+                r.frame,
+                freq=r.freq,
+                data_window=near.data_window,  # the daily data the run saw
+                kind="archived",
+                report_quarter=quarter_label(q),
+                scenario=str(r.scenario.name),
+                models=r.models,
+            )
+            for r in (near, result)
+        ]
+        facts["archived_runs"] = run_ids
+    bar.update()
+
+    # 3. how did last quarter's forecast do? --------------------------------------------------
+    bar.set_postfix_str(stages[2])
+    from mashdemand.report.archive import compare_with_actual, find_forecast_for
+
+    prior = find_forecast_for(store, q)
+    if prior is None and reconstruct:
+        before = totals[totals[schema.DATE] < q0]
+        if before[schema.DATE].nunique() >= 2 * 365:
+            try:
+                rec = forecast(
+                    before,
+                    until=q1,
+                    freq="day",
+                    history_freq="day",
+                    n_jobs=jobs,
+                    models=models,
+                )
+                store.archive_forecast(
+                    rec.frame,
+                    freq="day",
+                    data_window=rec.data_window,
+                    kind="reconstructed",
+                    report_quarter=quarter_label(q - 1),
+                    scenario=rec.scenario.name,
+                    models=rec.models,
+                )
+                prior = find_forecast_for(store, q)
+            except ForecastError as exc:
+                notes.append(f"could not reconstruct last quarter's forecast: {exc}")
+    if prior is not None:
+        run, fc_prior = prior
+        tables["forecast_vs_actual"] = compare_with_actual(fc_prior, totals, q)
+        tables["prior_forecast"] = fc_prior
+        facts["prior_run"] = run
+    else:
+        tables["forecast_vs_actual"] = pd.DataFrame()
+        facts["prior_run"] = None
+    tables["headline"] = _headline_with_forecast(tables["headline"], tables["forecast_vs_actual"])
+    bar.update()
+
+    # 4. staffing for the quarters the daily forecast covers completely -----------------------
+    bar.set_postfix_str(stages[3])
+    nf = near.frame
+    fc_hubs = nf[nf[schema.HUB] != schema.FORCE_TOTAL]
+    first, last = fc_hubs[schema.DATE].min(), fc_hubs[schema.DATE].max()
+    plan_quarters = [
+        quarter_label(p)
+        for p in pd.period_range(first, last, freq="Q")
+        if p.start_time >= first and p.end_time.normalize() <= last
+    ]
+    # Arrival profiles from the record-level contacts up to the end of the quarter.
+    recs = (
+        store.con.execute(
+            "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
+            "WHERE priority IS NOT NULL AND received_date <= ?",
+            [q1.date()],
+        ).df()
+        if record_hubs
+        else None
+    )
+    plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=plan_quarters)
+    checked = plan.verify(jobs=jobs)
+    notes += plan.notes
+    tables.update(_staffing_tables(plan, checked, cfg))
+    bar.update()
+
+    # 5. charts ---------------------------------------------------------------------------------
+    bar.set_postfix_str(stages[4])
+    from mashdemand.report.figures import report_figures
+
+    figures = report_figures(store, daily, result, plan, tables, q, record_hubs)
+    bar.update()
+    bar.close()
+
+    facts.update(_facts(tables, result, near, plan, checked, q))
+    return QuarterlyReport(
+        quarter=q,
+        tables=tables,
+        figures=figures,
+        facts=facts,
+        notes=notes,
+        forecast=result,
+        plan=plan,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# --- tables -----------------------------------------------------------------------------------
+def _with_total(wide: pd.DataFrame, row_label: str = schema.FORCE_TOTAL) -> pd.DataFrame:
+    """Add a ``total`` column and an ``ALL`` row to a hub x category table of counts."""
+    wide = wide.copy()
+    wide["total"] = wide.sum(axis=1)
+    wide.loc[row_label] = wide.sum(axis=0)
+    return wide.astype("int64")
+
+
+def _quarter_sum(daily: pd.DataFrame, q: pd.Period, by: Sequence[str]) -> pd.DataFrame:
+    q0, q1 = q.start_time.normalize(), q.end_time.normalize()
+    d = daily[(daily[schema.DATE] >= q0) & (daily[schema.DATE] <= q1)]
+    return d.groupby(list(by), as_index=False)[schema.CONTACTS].sum()
+
+
+def _store_split(store: Store, dim: str, q: pd.Period, hubs: Sequence[str]) -> pd.DataFrame:
+    """hub x ``dim`` contacts in the quarter from the record-level contacts."""
+    if not hubs:
+        return pd.DataFrame()
+    q0, q1 = q.start_time.date(), q.end_time.date()
+    df = store.con.execute(
+        f"SELECT hub, coalesce({dim}, 'unknown') AS {dim}, count(*) AS contacts FROM contacts "
+        "WHERE received_date BETWEEN ? AND ? GROUP BY ALL",
+        [q0, q1],
+    ).df()
+    if df.empty:
+        return pd.DataFrame()
+    order = {
+        schema.PRIORITY: list(schema.PRIORITIES),
+        schema.SUBJECT: list(schema.SUBJECTS),
+    }.get(dim, sorted(df[dim].unique()))
+    wide = df.pivot_table(index=schema.HUB, columns=dim, values=schema.CONTACTS, fill_value=0)
+    cols = [c for c in order if c in wide.columns] + [c for c in wide.columns if c not in order]
+    return _with_total(wide[cols]).rename_axis(index=schema.HUB, columns=None).reset_index()
+
+
+def _demand_tables(
+    store: Store, daily: pd.DataFrame, q: pd.Period, record_hubs: Sequence[str]
+) -> dict[str, pd.DataFrame]:
+    this = _quarter_sum(daily, q, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
+    last_year = _quarter_sum(daily, q - 4, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
+    prev = _quarter_sum(daily, q - 1, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
+    head = pd.DataFrame({"contacts": this}).fillna(0)
+    head["previous_quarter"] = prev.reindex(head.index)
+    head["same_quarter_last_year"] = last_year.reindex(head.index)
+    head.loc[schema.FORCE_TOTAL] = head.sum(axis=0, min_count=1)
+    head["change_on_year_pct"] = 100 * (head["contacts"] / head["same_quarter_last_year"] - 1)
+    head = head.rename_axis(schema.HUB).reset_index()
+
+    src = _quarter_sum(daily, q, [schema.HUB, schema.SOURCE])
+    src_wide = src.pivot_table(
+        index=schema.HUB, columns=schema.SOURCE, values=schema.CONTACTS, fill_value=0
+    )
+    order = [s for s in schema.SOURCES if s in src_wide.columns]
+    order += [c for c in src_wide.columns if c not in order]
+    by_source = _with_total(src_wide[order]).rename_axis(index=schema.HUB, columns=None)
+
+    q1 = q.end_time.normalize()
+    start = (q - 7).start_time
+    recent = daily[(daily[schema.DATE] >= start) & (daily[schema.DATE] <= q1)]
+    month = recent[schema.DATE].dt.to_period("M")
+    monthly = (
+        recent.groupby([month.rename("month"), recent[schema.HUB]])[schema.CONTACTS]
+        .sum()
+        .unstack(schema.HUB)
+        .fillna(0)
+        .astype("int64")
+    )
+    monthly[schema.FORCE_TOTAL] = monthly.sum(axis=1)
+    monthly.index = [p.start_time.strftime("%b %Y") for p in monthly.index]
+    return {
+        "headline": head,
+        "demand_by_source": by_source.reset_index(),
+        "demand_by_priority": _store_split(store, schema.PRIORITY, q, record_hubs),
+        "demand_by_subject": _store_split(store, schema.SUBJECT, q, record_hubs),
+        "monthly": monthly.rename_axis("month").reset_index(),
+    }
+
+
+def _data_quality(
+    store: Store, daily: pd.DataFrame, q: pd.Period
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quarantined rows by reason, and days in the last year with no or very few contacts."""
+    qt = store.con.execute(
+        "SELECT reason, count(*) AS rows, count(DISTINCT file) AS files FROM quarantine "
+        "GROUP BY reason ORDER BY rows DESC"
+    ).df()
+    read = int(store.scalar("SELECT coalesce(sum(rows_read), 0) FROM ingests") or 0)
+    qt["share_of_rows_read_pct"] = 100 * qt["rows"] / read if read else np.nan
+    conflicts = int(store.scalar("SELECT count(*) FROM conflicts") or 0)
+    if conflicts:
+        qt.loc[len(qt)] = ["conflict: contact_id stored with other content", conflicts, 0, np.nan]
+
+    q1 = q.end_time.normalize()
+    start = q1 - pd.Timedelta(days=364)
+    tot = daily.groupby([schema.HUB, schema.DATE])[schema.CONTACTS].sum().reset_index()
+    rows = []
+    for hub, g in tot.groupby(schema.HUB):
+        s = g.set_index(schema.DATE)[schema.CONTACTS]
+        s = s.reindex(pd.date_range(max(start, s.index.min()), q1), fill_value=0)
+        typical = s.groupby(s.index.day_of_week).transform("median")
+        zero = s == 0
+        low = (s > 0) & (s < 0.25 * typical)
+        run = longest = 0
+        longest_end = None
+        for day, z in zero.items():
+            run = run + 1 if z else 0
+            if run > longest:
+                longest, longest_end = run, day
+        rows.append(
+            {
+                schema.HUB: hub,
+                "days": len(s),
+                "days_without_contacts": int(zero.sum()),
+                "longest_gap_days": int(longest),
+                "longest_gap_ends": longest_end.strftime("%d/%m/%Y") if longest_end else "",
+                "days_under_quarter_of_usual": int(low.sum()),
+                "expected_zero_days": int((typical == 0).sum()),
+            }
+        )
+    return qt, pd.DataFrame(rows)
+
+
+def _forecast_tables(
+    result: ForecastResult, near: ForecastResult, totals: pd.DataFrame, q: pd.Period
+) -> dict[str, pd.DataFrame]:
+    cols = [schema.HUB, schema.DATE, schema.YHAT, "lo80", "hi80", "lo95", "hi95"]
+    dly = near.frame[cols].copy()
+    # Complete calendar months the daily forecast covers: central forecast [contacts/month].
+    first, last = dly[schema.DATE].min(), dly[schema.DATE].max()
+    months = [
+        p
+        for p in pd.period_range(first, last, freq="M")
+        if p.start_time >= first and p.end_time.normalize() <= last
+    ]
+    m = dly[dly[schema.DATE].dt.to_period("M").isin(months)]
+    fm = m.groupby([m[schema.HUB], m[schema.DATE].dt.to_period("M").rename("month")])[
+        schema.YHAT
+    ].sum()
+    fm = fm.unstack("month").round(0)
+    fm.columns = [p.start_time.strftime("%b %Y") for p in fm.columns]
+    fm = fm.loc[[h for h in fm.index if h != schema.FORCE_TOTAL] + [schema.FORCE_TOTAL]]
+
+    fy = result.frame[cols].copy()
+    fy.insert(1, "financial_year", fy[schema.DATE].map(fy_label))
+    hist_fy = totals.assign(fy=totals[schema.DATE].map(fy_start))
+    cur = fy_start(q.end_time)
+    observed = (
+        hist_fy[hist_fy["fy"] == cur].groupby(schema.HUB)[schema.CONTACTS].sum().to_dict()
+        if cur in set(fy[schema.DATE])
+        else {}
+    )
+    observed[schema.FORCE_TOTAL] = sum(observed.values())
+    fy["observed_so_far"] = np.where(
+        fy[schema.DATE] == cur, fy[schema.HUB].map(observed).fillna(0), 0
+    ).astype("int64")
+    fy = fy.drop(columns=[schema.DATE])
+    last_full = hist_fy[hist_fy["fy"] == cur - pd.DateOffset(years=1)]
+    base = last_full.groupby(schema.HUB)[schema.CONTACTS].sum()
+    base[schema.FORCE_TOTAL] = base.sum()
+    fy["change_on_last_full_year_pct"] = 100 * (fy[schema.YHAT] / fy[schema.HUB].map(base) - 1)
+
+    bt = []
+    for res, label in ((near, "daily"), (result, "financial year")):
+        if res.backtest is None:
+            continue
+        ov = res.backtest.overall.set_index("model")
+        snaive = ov["mase"].get("SeasonalNaive", np.nan)
+        for model, r in ov.iterrows():
+            bt.append(
+                {
+                    "forecast": label,
+                    "model": model,
+                    "points": int(r["n"]),
+                    "mase": r["mase"],
+                    "vs_seasonal_naive_pct": 100 * (r["mase"] / snaive - 1),
+                    "rel_bias_pct": 100 * r["rel_bias"],
+                    "coverage80": r["coverage80"],
+                    "coverage95": r["coverage95"],
+                }
+            )
+    return {
+        "forecast_daily": dly,
+        "forecast_months": fm.rename_axis(schema.HUB).reset_index(),
+        "forecast_fy": fy,
+        "backtest": pd.DataFrame(bt),
+    }
+
+
+def _headline_with_forecast(head: pd.DataFrame, fva: pd.DataFrame) -> pd.DataFrame:
+    if fva is None or fva.empty:
+        return head.assign(forecast=np.nan, forecast_error_pct=np.nan)
+    f = fva.set_index(schema.HUB)
+    return head.assign(
+        forecast=head[schema.HUB].map(f["forecast"]),
+        forecast_error_pct=head[schema.HUB].map(f["error_pct"]),
+    )
+
+
+def _staffing_tables(plan: Any, checked: pd.DataFrame, cfg: Any) -> dict[str, pd.DataFrame]:
+    s = plan.summary
+    roles = [c for c in s.columns if c.startswith("fte_") and c != "fte_required"]
+    within = [f"within_{p}" for p in schema.PRIORITIES]
+    rec = plan.recommended[
+        [schema.HUB, "quarter", "option", "fte_required", *roles, *within, "meets_targets"]
+    ]
+    base = s[s["option"] == cfg.baseline].set_index([schema.HUB, "quarter"])
+    rec = rec.assign(
+        baseline_fte=[
+            base["fte_required"].get((h, qq), np.nan)
+            for h, qq in zip(rec[schema.HUB], rec["quarter"], strict=True)
+        ]
+    )
+    first_q = s["quarter"].min()
+    opts = s[s["quarter"] == first_q][
+        [
+            schema.HUB,
+            "option",
+            "fte_required",
+            "out_of_hours_share",
+            "monday_backlog",
+            "within_urgent",
+            "within_high",
+            "wait_hours_urgent",
+            "meets_targets",
+            "recommended",
+        ]
+    ]
+    force = (
+        s.groupby(["quarter", "option"])
+        .agg(
+            fte_required=("fte_required", "sum"),
+            out_of_hours_arrivals=("out_of_hours_arrivals", "sum"),
+            contacts=("contacts", "sum"),
+            monday_backlog=("monday_backlog", "sum"),
+        )
+        .reset_index()
+    )
+    force["out_of_hours_share"] = force["out_of_hours_arrivals"] / force["contacts"]
+    return {
+        "staffing": rec.reset_index(drop=True),
+        "staffing_options": opts.reset_index(drop=True),
+        "staffing_force_options": force,
+        "weekend_cover": plan.weekend_cover,
+        "verification": checked,
+    }
+
+
+def _facts(
+    tables: dict[str, pd.DataFrame],
+    result: ForecastResult,
+    near: ForecastResult,
+    plan: Any,
+    checked: pd.DataFrame,
+    q: pd.Period,
+) -> dict[str, Any]:
+    head = tables["headline"].set_index(schema.HUB)
+    fy = tables["forecast_fy"]
+    fy_all = fy[fy[schema.HUB] == schema.FORCE_TOTAL].reset_index(drop=True)
+    staff = tables["staffing"]
+    first_q = staff["quarter"].min()
+    rec_q = staff[staff["quarter"] == first_q]
+    bt = tables["backtest"]
+    ens = bt[(bt["model"] == "ensemble") & (bt["forecast"] == "daily")]
+    fm = tables["forecast_months"].set_index(schema.HUB)
+    return {
+        "change_on_year_pct": float(head.loc[schema.FORCE_TOTAL, "change_on_year_pct"]),
+        "fy_labels": fy_all["financial_year"].tolist(),
+        "fy_yhat": fy_all[schema.YHAT].round(0).tolist(),
+        "fy_first": fy_all.iloc[0].to_dict() if len(fy_all) else {},
+        "fy_last": fy_all.iloc[-1].to_dict() if len(fy_all) else {},
+        "months_ahead_total": float(fm.loc[schema.FORCE_TOTAL].sum()) if len(fm) else 0.0,
+        "months_ahead": list(fm.columns),
+        "first_plan_quarter": first_q,
+        "plan_quarters": sorted(staff["quarter"].unique()),
+        "force_fte": float(rec_q["fte_required"].sum()),
+        "force_baseline_fte": float(rec_q["baseline_fte"].sum()),
+        "recommended_options": rec_q["option"].value_counts().to_dict(),
+        "met": int(checked["met"].sum()) if len(checked) else 0,
+        "checked": len(checked),
+        "min_within_urgent": float(checked["within_urgent"].min()) if len(checked) else np.nan,
+        "ensemble_mase": float(ens["mase"].iloc[0]) if len(ens) else np.nan,
+        "ensemble_vs_snaive_pct": float(ens["vs_seasonal_naive_pct"].iloc[0])
+        if len(ens)
+        else np.nan,
+        "ensemble_cov80": float(ens["coverage80"].iloc[0]) if len(ens) else np.nan,
+        "scenario": result.scenario,
+        "models": list(near.models),
+        "fy_models": list(result.models),
+        "reconciliation": result.reconciliation,
+        "history_window": near.data_window,
+    }
+
+
+# --- from files to a written report (the CLI's function) -------------------------------------
+def sample_dir() -> Path:
+    """``data/sample`` of the working directory, else of the source checkout."""
+    here = Path("data/sample")
+    if (here / "daily_counts.csv").exists():
+        return here
+    repo = Path(__file__).resolve().parents[2] / "data" / "sample"
+    if (repo / "daily_counts.csv").exists():
+        return repo
+    raise ReportError(
+        "data/sample not found: run from the mashdemand checkout, or make it with "
+        "`mashdemand sample --out data/sample`"
+    )
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Where a report's data come from (paths; nothing read yet)."""
+
+    store: Path
+    contacts: tuple[Path, ...] = ()
+    counts: Path | None = None
+    population: Path | None = None
+    housing: Path | None = None
+    mapping: Path | None = None
+
+    @classmethod
+    def sample(cls, store: str | Path | None = None) -> ReportInputs:
+        """The sample force: the record-level logs of three hubs, daily counts for all nine,
+        and the population and housing drivers, with the store ``data/mashdemand.duckdb``."""
+        d = sample_dir()
+        return cls(
+            store=Path(store) if store else Path("data/mashdemand.duckdb"),
+            contacts=tuple(sorted(d.glob("contacts_*.parquet"))),
+            counts=d / "daily_counts.csv",
+            population=d / "population.csv",
+            housing=d / "housing.csv",
+        )
+
+
+def run_quarterly(
+    inputs: ReportInputs,
+    out: str | Path = "reports",
+    *,
+    quarter: str | None = None,
+    config: str | Path | None = None,
+    scenario: str | None = None,
+    pdf: bool = True,
+    archive: bool = True,
+    jobs: int = 2,
+    progress: bool = False,
+    models: Sequence[str] | None = None,
+) -> tuple[QuarterlyReport, dict[str, Path]]:
+    """Ingest any contact exports into the store, build the report and write it to ``out``.
+
+    Returns the report and the paths written (``html``, ``pdf``, ``json``, ``tables``).
+    """
+    from mashdemand.drivers import read_housing, read_population
+    from mashdemand.report.render import write_report
+    from mashdemand.staffing import load_config
+
+    cfg = load_config(config)
+    pop = read_population(inputs.population) if inputs.population else None
+    hou = read_housing(inputs.housing) if inputs.housing else None
+    if inputs.contacts:
+        from mashdemand.ingest import ingest_contacts
+
+        ingest_contacts(list(inputs.contacts), store=inputs.store, mapping=inputs.mapping)
+    elif not inputs.store.exists():
+        raise ReportError(f"{inputs.store}: store not found; give --contacts or run ingest")
+    with Store(inputs.store) as st:
+        report = build_quarterly(
+            st,
+            quarter=quarter,
+            counts=inputs.counts,
+            population=pop,
+            housing=hou,
+            scenario=scenario,
+            staffing_config=cfg,
+            archive=archive,
+            jobs=jobs,
+            progress=progress,
+            models=models,
+        )
+    paths = write_report(report, out, pdf=pdf)
+    return report, paths
