@@ -349,3 +349,16 @@ def test_timeliness_standards_are_counted_in_working_days():
     # week after is 7 working days: yes
     assert met == [True, False, False, True, True]
     assert np.all(timeliness(c.iloc[:0])["met"].to_numpy() == [])
+
+
+def test_too_little_history_is_a_clear_error(tmp_path):
+    from conftest import make_contacts, write_csv
+
+    from mashdemand.ingest import ingest_contacts
+    from mashdemand.report.quarterly import build_quarterly
+
+    f = write_csv(make_contacts(3000), tmp_path / "short.csv")  # Jan 2023 to Feb 2024
+    with Store(tmp_path / "s.duckdb") as st:
+        ingest_contacts([f], store=st)
+        with pytest.raises(ReportError, match="complete financial year"):
+            build_quarterly(st, quarter="2023Q4", models=FAST)

@@ -213,6 +213,10 @@ def plot_fy_projection(
                 label=label,
             )
     ax.set_xticks(range(len(years)), [fy_label(y) for y in years])
+    if len(years) > 8:  # keep the labels apart on a narrow chart
+        ax.tick_params(axis="x", labelrotation=45)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     ax.grid(False, axis="x")
     ax.set_xlim(-0.6, len(years) - 0.4)
     ax.set_xlabel(_DATE_LABEL["fy"])

@@ -275,6 +275,13 @@ def build_quarterly(
             + ", ".join(f"{h} (from {d:%d/%m/%Y})" for h, d in short.items())
             + ": their forecasts lean on the pooled models and have wide intervals"
         )
+    first_day = totals[schema.DATE].min()
+    first_full_fy = fy_start(first_day) + pd.DateOffset(years=int(first_day != fy_start(first_day)))
+    if first_full_fy + pd.DateOffset(years=1) - pd.Timedelta(days=1) > q1:
+        raise ReportError(
+            f"the financial-year projection needs at least one complete financial year (April "
+            f"to March) of history; the data run from {first_day:%d/%m/%Y} to {q1:%d/%m/%Y}"
+        )
     fy_until = fy_start(q1) + pd.DateOffset(years=NEXT_FYS + 1) - pd.Timedelta(days=1)
     try:
         result = forecast(

@@ -172,7 +172,7 @@ def plot_option_tradeoff(
     marker size: Monday backlog; filled: meets every target; star: recommended.
     """
     s = summary[(summary["hub"] == hub) & (summary["quarter"] == quarter)]
-    fig, ax = _ax(ax, (7, 4.5))
+    fig, ax = _ax(ax, (9, 4))
     size = 40 + 200 * s["monday_backlog"].fillna(0) / max(s["monday_backlog"].max(), 1e-9)
     for (_, r), sz in zip(s.iterrows(), size, strict=True):
         marker = "*" if r["recommended"] else "o"
@@ -195,6 +195,7 @@ def plot_option_tradeoff(
     lo, hi = s["fte_required"].min(), s["fte_required"].max()
     pad = max(0.05 * s["fte_required"].mean(), 0.5)
     ax.set_xlim(lo - pad, hi + 2 * pad)
+    ax.margins(y=0.18)  # room for the labels above the top point
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.1f}"))
     ax.set_xlabel("FTE required")
     ax.set_ylabel("contacts arriving while closed to them (%)")
