@@ -35,7 +35,7 @@ _LAZY: dict[str, str] = {
     "plan_staffing": "mashdemand.staffing",
 }
 # Stage sub-packages reachable as attributes (``md.staffing.plot_roster_heatmap``).
-_SUBMODULES = ("calendar", "drivers", "plots", "staffing")
+_SUBMODULES = ("calendar", "drivers", "plots", "report", "staffing", "style")
 
 __all__ = ["__version__", *sorted(_LAZY)]
 

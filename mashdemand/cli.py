@@ -367,6 +367,26 @@ def sample(
         typer.echo(f"wrote {name}: {path}")
 
 
+def _report_inputs(sample, store, contacts, counts, population, housing, mapping):
+    """Where a report's data come from: ``--sample`` or the user's store, exports and files."""
+    from mashdemand.report.quarterly import ReportError, ReportInputs
+
+    if sample:
+        if contacts or counts:
+            raise ReportError("--sample uses data/sample; leave out --contacts and --counts")
+        return ReportInputs.sample(store)
+    if not contacts and store is None:
+        raise ReportError("give --store, --contacts or --sample")
+    return ReportInputs(
+        store=store or DEFAULT_STORE,
+        contacts=tuple(contacts or ()),
+        counts=counts,
+        population=population,
+        housing=housing,
+        mapping=mapping,
+    )
+
+
 @report_app.command("quarterly")
 def report_quarterly(
     out: Annotated[Path, typer.Option(help="Folder for the HTML, PDF and CSV tables.")] = Path(
@@ -416,25 +436,11 @@ def report_quarterly(
     and the tables as CSV in OUT/mash_quarterly_<quarter>_tables/. Each run archives its
     forecast in the store so the next quarter's report can compare it with what happened.
     """
-    from mashdemand.report.quarterly import ReportError, ReportInputs, run_quarterly
+    from mashdemand.report.quarterly import run_quarterly
     from mashdemand.report.render import RenderError
 
     with _user_errors():
-        if sample:
-            if contacts or counts:
-                raise ReportError("--sample uses data/sample; leave out --contacts and --counts")
-            inputs = ReportInputs.sample(store)
-        else:
-            if not contacts and store is None:
-                raise ReportError("give --store, --contacts or --sample")
-            inputs = ReportInputs(
-                store=store or DEFAULT_STORE,
-                contacts=tuple(contacts or ()),
-                counts=counts,
-                population=population,
-                housing=housing,
-                mapping=mapping,
-            )
+        inputs = _report_inputs(sample, store, contacts, counts, population, housing, mapping)
         try:
             report, paths = run_quarterly(
                 inputs,
@@ -512,25 +518,13 @@ def fms_appendix(
     import tomllib
 
     from mashdemand.report.fms import DEFAULT_SCENARIOS, run_fms_appendix
-    from mashdemand.report.quarterly import ReportError, ReportInputs
+    from mashdemand.report.quarterly import ReportError
     from mashdemand.report.sdc import DisclosureRule
 
     with _user_errors():
-        if sample:
-            inputs = ReportInputs.sample(store)
-            d = inputs.population.parent if inputs.population else Path("data/sample")
-            establishment = establishment or d / "establishment.csv"
-        else:
-            if not contacts and store is None:
-                raise ReportError("give --store, --contacts or --sample")
-            inputs = ReportInputs(
-                store=store or DEFAULT_STORE,
-                contacts=tuple(contacts or ()),
-                counts=counts,
-                population=population,
-                housing=housing,
-                mapping=mapping,
-            )
+        inputs = _report_inputs(sample, store, contacts, counts, population, housing, mapping)
+        if sample and establishment is None and inputs.population is not None:
+            establishment = inputs.population.parent / "establishment.csv"
         rule = None
         if disclosure is not None:
             if not disclosure.exists():

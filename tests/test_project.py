@@ -24,10 +24,50 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
     blocks = quick_start_blocks()
     assert len(blocks) == 2
     assert all("\n" not in b for b in blocks)  # one command line each
-    assert "mashdemand" in blocks[0] and "data/sample" in blocks[0]
+    assert "mashdemand report quarterly --sample" in blocks[0]
     assert "pytest" in blocks[1]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1] in ci
+
+
+def test_main_job_writes_the_sample_report(tmp_path: Path):
+    """The README's main job (report quarterly --sample) on the whole sample force."""
+    import json
+    import subprocess
+
+    runner = CliRunner()
+    store, out = tmp_path / "s.duckdb", tmp_path / "reports"
+    r = runner.invoke(
+        app, ["report", "quarterly", "--sample", "--store", str(store), "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    html = out / "mash_quarterly_2026Q3.html"
+    pdf = out / "mash_quarterly_2026Q3.pdf"
+    assert html.exists() and pdf.read_bytes().startswith(b"%PDF")
+    facts = json.loads((out / "mash_quarterly_2026Q3.json").read_text())
+    assert len(facts["record_hubs"]) + len(facts["count_hubs"]) == 9
+    daily = pd.read_csv(SAMPLE / "daily_counts.csv", parse_dates=["date"])
+    q3 = daily[(daily["date"] >= "2026-07-01") & (daily["date"] <= "2026-09-30")]
+    assert facts["quarter_contacts"] == int(q3["contacts"].sum())
+    assert facts["met"] == facts["checked"] == 18
+    assert f"{facts['quarter_contacts']:,}" in html.read_text(encoding="utf-8")
+    if subprocess.run(["which", "pdftoppm"], capture_output=True).returncode == 0:
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "30",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "2",
+                str(pdf),
+                str(tmp_path / "page"),
+            ],
+            check=True,
+        )
+        assert len(list(tmp_path.glob("page-*.png"))) == 2
 
 
 def test_main_job_on_sample(tmp_path: Path):

@@ -362,3 +362,43 @@ def test_too_little_history_is_a_clear_error(tmp_path):
         ingest_contacts([f], store=st)
         with pytest.raises(ReportError, match="complete financial year"):
             build_quarterly(st, quarter="2023Q4", models=FAST)
+
+
+def test_fms_command_errors_are_one_line(tmp_path):
+    runner = CliRunner()
+    bad = tmp_path / "sdc.toml"
+    bad.write_text("[disclosure]\ntreshold = 10\n", encoding="utf-8")
+    r = runner.invoke(
+        app,
+        [
+            "fms-appendix",
+            "--year",
+            "2026",
+            "--sample",
+            "--disclosure",
+            str(bad),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert r.exit_code == 2 and "treshold" in r.output and str(bad) in r.output
+    est = tmp_path / "est.csv"
+    est.write_text("hub,fte\nslough,lots\n", encoding="utf-8")
+    r = runner.invoke(
+        app,
+        [
+            "fms-appendix",
+            "--year",
+            "2026",
+            "--store",
+            str(tmp_path / "s.db"),
+            "--establishment",
+            str(est),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert r.exit_code == 2
+    assert "row 2, column fte" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["fms-appendix", "--year", "2026", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--sample" in r.output

@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
-from mashdemand.forecast.api import ForecastError, Scenario, forecast
+from mashdemand.forecast.api import Scenario
 from mashdemand.report.quarterly import (
     ReportError,
     ReportInputs,
     fy_label,
+    fy_projection,
     load_report_history,
 )
 from mashdemand.report.sdc import (
@@ -253,6 +254,7 @@ def build_fms_appendix(
     from mashdemand.calendar import bank_holidays
     from mashdemand.report.figures import _fy_history
     from mashdemand.staffing import load_config, plan_staffing
+    from mashdemand.staffing.plan import profile_contacts
 
     t0 = time.perf_counter()
     rule = rule or DisclosureRule()
@@ -335,20 +337,9 @@ def build_fms_appendix(
     principal = None
     for text in scenarios:
         sc = Scenario.parse(text)
-        try:
-            res = forecast(
-                totals,
-                until=until,
-                freq="fy",
-                history_freq="day",
-                population=population,
-                housing=housing,
-                scenario=sc,
-                n_jobs=jobs,
-                models=models,
-            )
-        except ForecastError as exc:
-            raise ReportError(f"FMS projection ({sc.name}): {exc}") from None
+        res = fy_projection(
+            totals, until, population, housing, sc, jobs, models, f"FMS projection ({sc.name})"
+        )
         if principal is None:
             principal = res
         proj[sc.name] = res.frame[res.frame[schema.DATE].isin(fys)]
@@ -394,14 +385,7 @@ def build_fms_appendix(
     # --- workforce: FTE required per projection year vs establishment ------------------------
     fc_hubs = pf[pf[schema.HUB] != schema.FORCE_TOTAL]
     quarters = [f"{d.year}Q4" for d in fys]  # October-December of each financial year
-    recs = (
-        store.con.execute(
-            "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
-            "WHERE priority IS NOT NULL"
-        ).df()
-        if record_hubs
-        else None
-    )
+    recs = profile_contacts(store) if record_hubs else None
     plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=quarters)
     bar.update()
     bar.close()

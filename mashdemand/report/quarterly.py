@@ -221,6 +221,7 @@ def build_quarterly(
     from tqdm.auto import tqdm
 
     from mashdemand.staffing import load_config, plan_staffing
+    from mashdemand.staffing.plan import profile_contacts
 
     t0 = time.perf_counter()
     stages = [
@@ -283,20 +284,9 @@ def build_quarterly(
             f"to March) of history; the data run from {first_day:%d/%m/%Y} to {q1:%d/%m/%Y}"
         )
     fy_until = fy_start(q1) + pd.DateOffset(years=NEXT_FYS + 1) - pd.Timedelta(days=1)
-    try:
-        result = forecast(
-            totals,
-            until=fy_until,
-            freq="fy",
-            history_freq="day",
-            population=population,
-            housing=housing,
-            scenario=scenario,
-            n_jobs=jobs,
-            models=models,
-        )
-    except ForecastError as exc:
-        raise ReportError(f"forecast for {quarter_label(q)}: {exc}") from None
+    result = fy_projection(
+        totals, fy_until, population, housing, scenario, jobs, models, quarter_label(q)
+    )
     near = result.near_term
     if near is None:  # pragma: no cover - align_daily is on and the history is daily
         raise ReportError("the daily near-term forecast is missing")
@@ -368,15 +358,7 @@ def build_quarterly(
         if p.start_time >= first and p.end_time.normalize() <= last
     ]
     # Arrival profiles from the record-level contacts up to the end of the quarter.
-    recs = (
-        store.con.execute(
-            "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
-            "WHERE priority IS NOT NULL AND received_date <= ?",
-            [q1.date()],
-        ).df()
-        if record_hubs
-        else None
-    )
+    recs = profile_contacts(store, until=q1) if record_hubs else None
     plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=plan_quarters)
     checked = plan.verify(jobs=jobs)
     notes += plan.notes
@@ -696,6 +678,34 @@ def _facts(
         "reconciliation": result.reconciliation,
         "history_window": near.data_window,
     }
+
+
+def fy_projection(
+    totals: pd.DataFrame,
+    until: pd.Timestamp,
+    population: pd.DataFrame | None,
+    housing: pd.DataFrame | None,
+    scenario: Scenario | str | None,
+    jobs: int,
+    models: Sequence[str] | None,
+    what: str,
+) -> ForecastResult:
+    """The financial-year forecast from daily hub totals (with the daily near-term forecast it
+    embeds); a forecast error becomes a one-line :class:`ReportError` saying ``what`` failed."""
+    try:
+        return forecast(
+            totals,
+            until=until,
+            freq="fy",
+            history_freq="day",
+            population=population,
+            housing=housing,
+            scenario=scenario,
+            n_jobs=jobs,
+            models=models,
+        )
+    except ForecastError as exc:
+        raise ReportError(f"{what}: {exc}") from None
 
 
 # --- from files to a written report (the CLI's function) -------------------------------------

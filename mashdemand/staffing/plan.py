@@ -557,10 +557,6 @@ def load_contacts(
     """
     from mashdemand.store import Store, StoreError
 
-    sql = (
-        "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
-        "WHERE priority IS NOT NULL"
-    )
     paths = list(paths or [])
     if bool(paths) == (store is not None):
         raise StaffingError("give exactly one of contact exports or a store")
@@ -571,14 +567,26 @@ def load_contacts(
             summary = ingest_contacts(paths, store=st, mapping=mapping)
             if summary.rows_accepted == 0:
                 raise StaffingError("no usable contacts in " + ", ".join(map(str, paths)))
-            return st.con.execute(sql).df()
+            return profile_contacts(st)
     try:
         with Store(store, read_only=True) as st:
             if st.count() == 0:
                 raise StaffingError(f"{store}: the store holds no contacts; run ingest first")
-            return st.con.execute(sql).df()
+            return profile_contacts(st)
     except StoreError as exc:
         raise StaffingError(str(exc)) from None
+
+
+def profile_contacts(store: Any, until: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The columns :func:`plan_staffing` learns arrival profiles from, read from an open
+    :class:`~mashdemand.store.Store` (contacts received up to ``until``, if given)."""
+    sql = (
+        "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
+        "WHERE priority IS NOT NULL"
+    )
+    if until is None:
+        return store.con.execute(sql).df()
+    return store.con.execute(sql + " AND received_date <= ?", [pd.Timestamp(until).date()]).df()
 
 
 def build_cells(
