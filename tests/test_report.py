@@ -402,3 +402,16 @@ def test_fms_command_errors_are_one_line(tmp_path):
     assert "row 2, column fte" in r.output and "Traceback" not in r.output
     r = runner.invoke(app, ["fms-appendix", "--year", "2026", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "--sample" in r.output
+
+
+def test_fms_workforce_agrees_with_the_quarterly_report(fms, q3):
+    """The FMS's first year is staffed from the same daily forecast and quarter as the report's
+    first planned quarter, so the two documents give the planner the same FTE."""
+    (app_, _), _ = fms
+    report, _ = q3
+    wf = app_.table("workforce").data
+    assert wf["fte_required"].iloc[0] == pytest.approx(report.facts["force_fte"], abs=0.15)
+    # every projection year is staffed (whole staff on duty make small hubs' FTE move in
+    # steps, so the years need not rise smoothly)
+    assert list(wf["financial_year"]) == ["2026-27", "2027-28", "2028-29", "2029-30"]
+    assert (wf["fte_required"] > 0.5 * wf["fte_required"].iloc[0]).all()

@@ -383,8 +383,7 @@ def build_fms_appendix(
     t_drivers = _drivers_table(population, housing, hubs, fys)
 
     # --- workforce: FTE required per projection year vs establishment ------------------------
-    fc_hubs = pf[pf[schema.HUB] != schema.FORCE_TOTAL]
-    quarters = [f"{d.year}Q4" for d in fys]  # October-December of each financial year
+    fc_hubs, quarters = workforce_forecast(principal, fys)
     recs = profile_contacts(store) if record_hubs else None
     plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=quarters)
     bar.update()
@@ -544,8 +543,9 @@ def build_fms_appendix(
             "workforce",
             "Table 8: Workforce required (FTE) against establishment, by financial year",
             t_wf,
-            note="FTE required on the recommended operating hours for October to December of "
-            "each year at the 80th percentile of demand, by role.",
+            note="FTE required on the recommended operating hours, by role, for the same "
+            "quarter of each year (the first whole quarter of the daily forecast), at the 80th "
+            "percentile of daily demand.",
         ),
         mk("workforce_hub", f"Table 9: Workforce by hub, {fy_names[0]}", t_wf_hub),
         mk(
@@ -689,6 +689,53 @@ def build_fms_appendix(
         facts=facts,
         seconds=time.perf_counter() - t0,
     )
+
+
+def workforce_forecast(result: Any, fys: Sequence[pd.Timestamp]) -> tuple[pd.DataFrame, list[str]]:
+    """A daily forecast of the same quarter in each projection year, for staffing.
+
+    Staff must absorb busy days and the seasonal peak, which a financial-year total spread
+    evenly over its days would hide. So the first whole calendar quarter of the daily
+    near-term forecast is carried into each year 52-week steps at a time (weekdays kept),
+    scaled by the financial-year projection's growth, and its 80% band widened by the growth
+    in the projection's own relative uncertainty.
+
+    Returns the hub rows (``hub, date, yhat, lo80, hi80``) and the quarter labels to plan.
+    """
+    near = result.near_term.frame
+    near = near[near[schema.HUB] != schema.FORCE_TOTAL]
+    first, last = near[schema.DATE].min(), near[schema.DATE].max()
+    whole = [
+        p
+        for p in pd.period_range(first, last, freq="Q")
+        if p.start_time >= first and p.end_time.normalize() <= last
+    ]
+    if not whole:
+        raise ReportError("the daily forecast covers no whole quarter to plan staff from")
+    base_q = whole[0]
+    rows = near[near[schema.DATE].dt.to_period("Q") == base_q]
+    fy = result.frame.set_index([schema.HUB, schema.DATE])
+    base_fy = pd.Timestamp(
+        year=base_q.start_time.year - (base_q.start_time.month < 4), month=4, day=1
+    )
+    out, labels = [], []
+    for d in fys:
+        years = d.year - base_fy.year
+        ratio = {}
+        for hub in rows[schema.HUB].unique():
+            b, t = fy.loc[(hub, base_fy)], fy.loc[(hub, d)]
+            widen = max(0.0, (t["hi80"] / t[schema.YHAT]) - (b["hi80"] / b[schema.YHAT]))
+            ratio[hub] = (t[schema.YHAT] / b[schema.YHAT], widen)
+        g = rows.copy()
+        f = g[schema.HUB].map({h: v[0] for h, v in ratio.items()})
+        w = g[schema.HUB].map({h: v[1] for h, v in ratio.items()})
+        g[schema.YHAT] = g[schema.YHAT] * f
+        g["hi80"] = g["hi80"] * f + g[schema.YHAT] * w
+        g["lo80"] = (g["lo80"] * f - g[schema.YHAT] * w).clip(lower=0)
+        g[schema.DATE] = g[schema.DATE] + pd.Timedelta(days=364 * years)
+        out.append(g[[schema.HUB, schema.DATE, schema.YHAT, "lo80", "hi80"]])
+        labels.append(str(base_q + 4 * years))
+    return pd.concat(out, ignore_index=True), labels
 
 
 def _round(v: float, r: int) -> float:
