@@ -64,3 +64,32 @@ def test_housing_delivery_scales_planned_dwellings_only():
     out = _scenario_housing(housing, Scenario(housing_delivery=0.5))
     assert out["net_additional_dwellings"].tolist() == [100.0, 100.0]
     assert _scenario_housing(housing, Scenario()) is housing
+
+
+def test_population_variant_moves_the_forecast_whichever_model_wins():
+    """A forecast by seasonal naive (which ignores population) still follows the variant:
+    contacts per resident are held at the principal projection's."""
+    h = history()
+    pop = pd.DataFrame(
+        [
+            {
+                "hub": hub,
+                "year": 2024,
+                "age_band": "all",
+                "population": 1000.0 * k,
+                "kind": "projection",
+                "variant": v,
+            }
+            for hub in ("reading", "slough")
+            for v, k in (("principal", 1.0), ("high", 1.04), ("low", 0.97))
+        ]
+    )
+    kw = dict(until="2024-05-26", models=["snaive"], backtest=False, population=pop)
+    base = forecast(h, **kw).frame.set_index(["hub", "date"])["yhat"]
+    for name, k in (("high", 1.04), ("low", 0.97)):
+        res = forecast(h, scenario=name, **kw)
+        ratio = res.frame.set_index(["hub", "date"])["yhat"] / base
+        np.testing.assert_allclose(ratio.to_numpy(), k, rtol=1e-9)
+    assert forecast(h, **{**kw, "population": None}).frame["yhat"].sum() == pytest.approx(
+        base.sum()
+    )

@@ -102,7 +102,10 @@ class Scenario:
     name : str
         A label for reports.
     population_variant : str
-        ``principal``, ``low`` or ``high`` ONS-style projection variant for the drivers.
+        ``principal``, ``low`` or ``high`` ONS-style projection variant. The models see the
+        principal projection; the forecast is then scaled by each hub's population ratio
+        (variant / principal) in the period's year, so contacts per resident stay as
+        projected whichever models the backtest chose.
     housing_delivery : float
         Multiplier on planned net additional dwellings (1.0 = as planned).
     risk_identification : float
@@ -426,7 +429,10 @@ def forecast(
         grid,
         freq,
         hub_of=hub_of,
-        population=_scenario_population(population, scen),
+        # Models see the principal population; a population variant is applied afterwards as
+        # the ratio of its population to the principal's (contacts per resident unchanged), so
+        # the scenario moves the forecast whichever models the backtest chose.
+        population=_scenario_population(population, Scenario()),
         housing=_scenario_housing(housing, scen),
     )
     train = panel.merge(feats, on=[UID, DS], how="left")
@@ -494,6 +500,7 @@ def forecast(
         fc = calib.apply(fc)
     fc = finish_forecast(fc, level)
     fc = _apply_scenario(fc, scen, history, by)
+    fc = _apply_population_variant(fc, population, scen)
 
     if reconciliation == "auto":
         reconciliation = "bottom_up"
@@ -680,6 +687,62 @@ def _apply_scenario(
         return fc
     share = _police_share(history, fc[UID].unique(), by)
     factor = 1.0 + scen.risk_identification * fc[UID].map(share).fillna(1.0).to_numpy()
+    cols = [YHAT, *[c for c in fc.columns if c[:2] in ("lo", "hi")]]
+    fc = fc.copy()
+    fc[cols] = fc[cols].to_numpy() * factor[:, None]
+    return fc
+
+
+def population_ratio(
+    population: pd.DataFrame | None, variant: str, hubs: Iterable[str]
+) -> dict[tuple[str, int], float]:
+    """``(hub, year) -> population(variant) / population(principal)`` for projection years;
+    ``ALL`` is the ratio of the hubs' sums. Empty when there is nothing to compare.
+
+    >>> pop = pd.DataFrame({"hub": "a", "year": [2027, 2027], "age_band": "all",
+    ...     "population": [100.0, 103.0], "kind": "projection", "variant": ["principal", "high"]})
+    >>> population_ratio(pop, "high", ["a"])[("a", 2027)]
+    1.03
+    """
+    if population is None or "variant" not in population.columns or variant == "principal":
+        return {}
+    p = population[population[schema.KIND] == "projection"]
+    hubs = list(hubs)
+    p = p[p[schema.HUB].isin(hubs)]
+    if (p[schema.AGE_BAND] == "all").any():
+        p = p[p[schema.AGE_BAND] == "all"]
+    tab = p.pivot_table(
+        index=[schema.HUB, schema.YEAR], columns="variant", values=schema.POPULATION, aggfunc="sum"
+    )
+    if variant not in tab.columns or "principal" not in tab.columns:
+        return {}
+    out = (tab[variant] / tab["principal"]).dropna().to_dict()
+    force = tab.groupby(level=schema.YEAR)[[variant, "principal"]].sum()
+    for year, r in force.iterrows():
+        out[(schema.FORCE_TOTAL, int(year))] = float(r[variant] / r["principal"])
+    return {(h, int(y)): float(v) for (h, y), v in out.items()}
+
+
+def _apply_population_variant(
+    fc: pd.DataFrame, population: pd.DataFrame | None, scen: Scenario
+) -> pd.DataFrame:
+    """Scale each series by its hub's population ratio (variant / principal) in the period's
+    year (the last projection year beyond the projections, 1 before them)."""
+    hubs = {u: u.split(SEP)[0] for u in fc[UID].unique()}
+    ratio = population_ratio(population, scen.population_variant, set(hubs.values()))
+    if not ratio:
+        return fc
+    years = pd.to_datetime(fc[DS]).dt.year.to_numpy()
+    hub = fc[UID].map(hubs).to_numpy()
+    factor = np.ones(len(fc))
+    for h in np.unique(hub):
+        known = sorted((y, v) for (hh, y), v in ratio.items() if hh == h)
+        if not known:
+            continue
+        ys = np.array([k[0] for k in known])
+        vs = np.array([k[1] for k in known])
+        sel = hub == h
+        factor[sel] = np.where(years[sel] < ys[0], 1.0, np.interp(years[sel], ys, vs))
     cols = [YHAT, *[c for c in fc.columns if c[:2] in ("lo", "hi")]]
     fc = fc.copy()
     fc[cols] = fc[cols].to_numpy() * factor[:, None]
