@@ -616,8 +616,13 @@ def build_fms_appendix(
         ),
         (
             "Projections come from an ensemble of models weighted by out-of-sample backtest "
-            "accuracy,"
-            " with calibrated 80% intervals; the population-driven rate model uses ONS projections."
+            "accuracy, with calibrated 80% intervals; the population-driven rate model uses ONS "
+            "projections."
+        ),
+        (
+            "The low and high scenarios scale each hub's projection by the ratio of the ONS "
+            "low or high variant population to the principal, so contacts per resident stay as "
+            "projected; the risk scenario adds the stated share to police contacts."
         ),
         (
             "Workforce is planned at the 80th percentile of demand so the standards hold on "
