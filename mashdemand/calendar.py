@@ -34,6 +34,8 @@ __all__ = [
     "GOV_UK_YEARS",
     "Intervention",
     "bank_holidays",
+    "fy_label",
+    "fy_start",
     "load_interventions",
     "read_school_holiday_overrides",
     "school_days",
@@ -223,6 +225,32 @@ def school_holidays(
         for a, b in zip(ov["start"], ov["end"], strict=True):
             flag.loc[a.normalize() : b.normalize()] = True
     return flag
+
+
+# --- UK financial years (April to March) --------------------------------------------------
+def fy_start(ts: DateLike) -> pd.Timestamp:
+    """1 April starting the financial year (April to March) that contains ``ts``.
+
+    >>> fy_start("2027-03-31")
+    Timestamp('2026-04-01 00:00:00')
+    """
+    t = pd.Timestamp(ts)
+    year = t.year if t.month >= 4 else t.year - 1
+    return pd.Timestamp(year=year, month=4, day=1)
+
+
+def fy_label(ts: DateLike) -> str:
+    """UK financial-year label (April to March) of a date: ``"2026-27"``.
+
+    >>> fy_label(pd.Timestamp("2026-04-01"))
+    '2026-27'
+    >>> fy_label(pd.Timestamp("2027-03-31"))
+    '2026-27'
+    >>> fy_label("2026-03-31"), fy_label("1999-04-01")
+    ('2025-26', '1999-00')
+    """
+    year = fy_start(ts).year
+    return f"{year}-{(year + 1) % 100:02d}"
 
 
 def working_days(start: DateLike, end: DateLike) -> pd.Series:

@@ -367,6 +367,30 @@ def sample(
         typer.echo(f"wrote {name}: {path}")
 
 
+# Options shared by the report commands (same meaning, same help).
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(help="Store (contacts and the forecast archive); default data/mashdemand.duckdb."),
+]
+ReportContactsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--contacts", help="Contact-log exports to ingest into the store first (repeat)."),
+]
+CountsOpt = Annotated[
+    Path | None, typer.Option(help="Daily counts CSV for hubs without record-level logs.")
+]
+PopulationOpt = Annotated[Path | None, typer.Option(help="population.csv driver.")]
+HousingOpt = Annotated[Path | None, typer.Option(help="housing.csv driver.")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="staffing.toml; default the shipped, sourced defaults.")
+]
+SampleOpt = Annotated[
+    bool, typer.Option("--sample", help="Use data/sample (the synthetic nine-hub force).")
+]
+JobsOpt = Annotated[int, typer.Option("--jobs", help="Worker processes.")]
+MappingOpt = Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")]
+
+
 def _report_inputs(sample, store, contacts, counts, population, housing, mapping):
     """Where a report's data come from: ``--sample`` or the user's store, exports and files."""
     from mashdemand.report.quarterly import ReportError, ReportInputs
@@ -396,39 +420,24 @@ def report_quarterly(
         str | None,
         typer.Option(help="Calendar quarter, e.g. 2026Q3; default the last complete one."),
     ] = None,
-    store: Annotated[
-        Path | None,
-        typer.Option(
-            help="Store (contacts and the forecast archive); default data/mashdemand.duckdb."
-        ),
-    ] = None,
-    contacts: Annotated[
-        list[Path] | None,
-        typer.Option(help="Contact-log exports to ingest into the store first (repeat)."),
-    ] = None,
-    counts: Annotated[
-        Path | None, typer.Option(help="Daily counts CSV for hubs without record-level logs.")
-    ] = None,
-    population: Annotated[Path | None, typer.Option(help="population.csv driver.")] = None,
-    housing: Annotated[Path | None, typer.Option(help="housing.csv driver.")] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="staffing.toml; default the shipped, sourced defaults.")
-    ] = None,
+    store: StoreOpt = None,
+    contacts: ReportContactsOpt = None,
+    counts: CountsOpt = None,
+    population: PopulationOpt = None,
+    housing: HousingOpt = None,
+    config: ConfigOpt = None,
     scenario: Annotated[
         str | None,
         typer.Option(help="Forecast scenario, e.g. high or growth:risk_identification=0.05"),
     ] = None,
-    sample: Annotated[
-        bool,
-        typer.Option("--sample", help="Use data/sample (the synthetic nine-hub force)."),
-    ] = False,
+    sample: SampleOpt = False,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF.")] = True,
     archive: Annotated[
         bool,
         typer.Option("--archive/--no-archive", help="Archive this run's forecast in the store."),
     ] = True,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 2,
-    mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+    jobs: JobsOpt = 2,
+    mapping: MappingOpt = None,
 ) -> None:
     """The quarterly forecast report: last quarter's demand, the forecast, staffing, data quality.
 
@@ -473,22 +482,15 @@ def report_quarterly(
 def fms_appendix(
     year: Annotated[int, typer.Option(help="FMS year: current demand is FY YEAR-1 to YEAR.")],
     out: Annotated[Path, typer.Option(help="Folder for the DOCX and XLSX.")] = Path("reports"),
-    store: Annotated[
-        Path | None, typer.Option(help="Store; default data/mashdemand.duckdb.")
-    ] = None,
-    contacts: Annotated[
-        list[Path] | None,
-        typer.Option(help="Contact-log exports to ingest into the store first (repeat)."),
-    ] = None,
-    counts: Annotated[
-        Path | None, typer.Option(help="Daily counts CSV for hubs without record-level logs.")
-    ] = None,
-    population: Annotated[Path | None, typer.Option(help="population.csv driver.")] = None,
-    housing: Annotated[Path | None, typer.Option(help="housing.csv driver.")] = None,
+    store: StoreOpt = None,
+    contacts: ReportContactsOpt = None,
+    counts: CountsOpt = None,
+    population: PopulationOpt = None,
+    housing: HousingOpt = None,
     establishment: Annotated[
         Path | None, typer.Option(help="CSV hub, role, fte: the funded posts (establishment).")
     ] = None,
-    config: Annotated[Path | None, typer.Option(help="staffing.toml.")] = None,
+    config: ConfigOpt = None,
     scenarios: Annotated[
         str | None,
         typer.Option(
@@ -498,21 +500,23 @@ def fms_appendix(
     ] = None,
     disclosure: Annotated[
         Path | None,
-        typer.Option(help="TOML with a [disclosure] table (low, high, secondary, suppress_zeros)."),
+        typer.Option(
+            help="TOML with a \\[disclosure] table (low, high, secondary, suppress_zeros)."
+        ),
     ] = None,
     internal: Annotated[
         bool,
         typer.Option("--internal", help="Unsuppressed internal version (not for publication)."),
     ] = False,
-    sample: Annotated[bool, typer.Option("--sample", help="Use data/sample.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 2,
-    mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+    sample: SampleOpt = False,
+    jobs: JobsOpt = 2,
+    mapping: MappingOpt = None,
 ) -> None:
     """The Force Management Statement appendix for the MASH, as DOCX and XLSX.
 
     Current demand, demand over the next four financial years with scenarios and drivers,
     workforce required against establishment, performance against the timeliness standards,
-    the gap and risk, assumptions and sources. Published tables suppress counts 1-5 ([c]) and
+    the gap and risk, assumptions and sources. Published tables suppress counts 1-5 (\\[c]) and
     whatever would reveal them; --internal writes the unsuppressed version.
     """
     import tomllib

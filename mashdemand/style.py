@@ -27,12 +27,13 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
-import pandas as pd
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, Locator, NullLocator, StrMethodFormatter
+
+from mashdemand.calendar import fy_label, fy_start  # re-exported: charts label years with them
 
 __all__ = [
     "HATCHES",
@@ -244,31 +245,6 @@ def styled(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 # --- Dates --------------------------------------------------------------------------------
-def fy_start(ts: Any) -> pd.Timestamp:
-    """1 April starting the financial year (April to March) that contains ``ts``.
-
-    >>> fy_start("2027-03-31")
-    Timestamp('2026-04-01 00:00:00')
-    """
-    t = pd.Timestamp(ts)
-    year = t.year if t.month >= 4 else t.year - 1
-    return pd.Timestamp(year=year, month=4, day=1)
-
-
-def fy_label(ts: Any) -> str:
-    """UK financial-year label (April to March) of a date: ``"2026-27"``.
-
-    >>> fy_label(pd.Timestamp("2026-04-01"))
-    '2026-27'
-    >>> fy_label(pd.Timestamp("2027-03-31"))
-    '2026-27'
-    >>> fy_label("2026-03-31"), fy_label("1999-04-01")
-    ('2025-26', '1999-00')
-    """
-    year = fy_start(ts).year
-    return f"{year}-{(year + 1) % 100:02d}"
-
-
 class _MonthStepLocator(Locator):
     """Ticks on the first day of months, every ``step`` months, counted from ``anchor`` month.
 

@@ -231,7 +231,7 @@ def fms(q3, inputs, work):
         2026,
         work / "fms",
         establishment=est,
-        scenarios=["principal", "high"],
+        scenarios=["principal", "high", "risk:risk_identification=0.1"],
         models=FAST,
     )
     internal = run_fms_appendix(
@@ -415,3 +415,17 @@ def test_fms_workforce_agrees_with_the_quarterly_report(fms, q3):
     # steps, so the years need not rise smoothly)
     assert list(wf["financial_year"]) == ["2026-27", "2027-28", "2028-29", "2029-30"]
     assert (wf["fte_required"] > 0.5 * wf["fte_required"].iloc[0]).all()
+
+
+def test_fms_scenarios_move_the_projection_as_stated(fms, inputs):
+    """High population lifts every year; +10% police risk identification lifts each hub by
+    10% of its police share, not by 10% of everything."""
+    (app_, _), _ = fms
+    sc = app_.table("scenarios").data.set_index("scenario")
+    last = sc.columns[-1]
+    assert sc.loc["high", last] > sc.loc["principal", last]
+    with Store(inputs.store, read_only=True) as st:
+        police = st.scalar("SELECT avg((source = 'police')::INT) FROM contacts")
+    assert 0.3 < police < 0.7
+    ratio = sc.loc["risk", last] / sc.loc["principal", last]
+    assert ratio == pytest.approx(1 + 0.1 * police, abs=0.005)

@@ -432,7 +432,7 @@ def forecast(
         # Models see the principal population; a population variant is applied afterwards as
         # the ratio of its population to the principal's (contacts per resident unchanged), so
         # the scenario moves the forecast whichever models the backtest chose.
-        population=_scenario_population(population, Scenario()),
+        population=_principal_population(population),
         housing=_scenario_housing(housing, scen),
     )
     train = panel.merge(feats, on=[UID, DS], how="left")
@@ -656,15 +656,13 @@ def _bottom_ids(panel: pd.DataFrame, by: Sequence[str]) -> list[str]:
     return ids
 
 
-def _scenario_population(pop: pd.DataFrame | None, scen: Scenario) -> pd.DataFrame | None:
+def _principal_population(pop: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Estimates and the principal projection only: what the models see (a population
+    variant is applied afterwards by :func:`_apply_population_variant`)."""
     if pop is None or "variant" not in pop.columns:
         return pop
-    out = pop.copy()
-    proj = out["kind"] == "projection"
-    keep = ~proj | (out["variant"] == scen.population_variant)
-    out = out[keep].copy()
-    out["variant"] = "principal"  # the chosen variant plays the principal's part downstream
-    return out
+    keep = (pop["kind"] != "projection") | (pop["variant"] == "principal")
+    return pop[keep].copy()
 
 
 def _scenario_housing(housing: pd.DataFrame | None, scen: Scenario) -> pd.DataFrame | None:

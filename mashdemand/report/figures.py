@@ -63,17 +63,13 @@ def plot_quarantine(quarantine: pd.DataFrame, ax=None) -> Figure:
     return fig
 
 
-def _hour_of_week_frame(store: Any, q: pd.Period) -> pd.DataFrame:
-    """Record-level arrivals in the quarter as ``hub, received_at`` (local hour start)."""
-    df = store.con.execute(
+def _quarter_arrivals(store: Any, q: pd.Period) -> pd.DataFrame:
+    """Record-level arrivals in the quarter: ``hub, received_date, received_hour`` (local)."""
+    return store.con.execute(
         "SELECT hub, received_date, received_hour FROM contacts "
         "WHERE received_date BETWEEN ? AND ?",
         [q.start_time.date(), q.end_time.date()],
     ).df()
-    df["received_at"] = pd.to_datetime(df["received_date"]) + pd.to_timedelta(
-        df["received_hour"], unit="h"
-    )
-    return df[[schema.HUB, "received_at"]]
 
 
 def report_figures(
@@ -98,11 +94,10 @@ def report_figures(
     figs["monthly_by_hub"] = plots.plot_monthly_by_hub(recent)
     figs["monthly_by_source"] = plots.plot_monthly_by_source(recent)
     if record_hubs:
-        figs["hour_of_week"] = plots.plot_hour_of_week(_hour_of_week_frame(store, q))
+        figs["hour_of_week"] = plots.plot_hour_of_week(_quarter_arrivals(store, q))
     near = result.near_term
     figs["fan_daily"] = near.plot(schema.FORCE_TOTAL, history_periods=365)
-    totals = daily.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
-    figs["fy_projection"] = plot_fy_projection(result.frame, history=_fy_history(totals))
+    figs["fy_projection"] = plot_fy_projection(result.frame, history=daily)
     s = plan.summary
     first_q = s["quarter"].min()
     figs["fte_by_hub"] = splots.plot_fte_by_hub(s, first_q, baseline=plan.config.baseline)
@@ -112,24 +107,3 @@ def report_figures(
     if len(tables["quarantine"]):
         figs["quarantine"] = plot_quarantine(tables["quarantine"])
     return figs
-
-
-def _fy_history(totals: pd.DataFrame) -> pd.DataFrame:
-    """Complete financial years of history: ``hub, date (1 April), contacts`` incl. ``ALL``."""
-    start = totals[schema.DATE].dt.year - (totals[schema.DATE].dt.month < 4)
-    fy = pd.to_datetime(start.astype(str) + "-04-01")
-    g = totals.assign(fy=fy).groupby([schema.HUB, "fy"])
-    out = g[schema.CONTACTS].sum().reset_index()
-    days = g[schema.DATE].nunique().reset_index(name="days")
-    out = out.merge(days, on=[schema.HUB, "fy"])
-    n_days = ((out["fy"] + pd.DateOffset(years=1)) - out["fy"]).dt.days
-    out = out[out["days"] >= n_days]  # complete years only
-    every_hub = out.groupby("fy")[schema.HUB].transform("size") == totals[schema.HUB].nunique()
-    force = (
-        out[every_hub]
-        .groupby("fy", as_index=False)[schema.CONTACTS]
-        .sum()
-        .assign(hub=schema.FORCE_TOTAL)
-    )
-    out = pd.concat([out[[schema.HUB, "fy", schema.CONTACTS]], force])
-    return out.rename(columns={"fy": schema.DATE})[[schema.HUB, schema.DATE, schema.CONTACTS]]

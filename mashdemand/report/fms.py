@@ -23,14 +23,20 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.calendar import fy_label, fy_start
 from mashdemand.forecast.api import Scenario
 from mashdemand.report.quarterly import (
     ReportError,
     ReportInputs,
-    fy_label,
+    complete_fy_totals,
+    crosstab,
     fy_projection,
     load_report_history,
+    store_crosstab,
+    whole_periods,
+    window_sum,
 )
+from mashdemand.report.render import fmt_int, fmt_pct
 from mashdemand.report.sdc import (
     GSS_SYMBOLS,
     NOT_AVAILABLE,
@@ -252,7 +258,6 @@ def build_fms_appendix(
     from tqdm.auto import tqdm
 
     from mashdemand.calendar import bank_holidays
-    from mashdemand.report.figures import _fy_history
     from mashdemand.staffing import load_config, plan_staffing
     from mashdemand.staffing.plan import profile_contacts
 
@@ -277,9 +282,9 @@ def build_fms_appendix(
 
     # --- demand now -------------------------------------------------------------------------
     prev0 = cur0 - pd.DateOffset(years=1)
-    fyh = _fy_history(totals).rename(columns={schema.DATE: "fy"})
-    now = fyh[fyh["fy"] == cur0].set_index(schema.HUB)[schema.CONTACTS]
-    before = fyh[fyh["fy"] == prev0].set_index(schema.HUB)[schema.CONTACTS]
+    fyh = complete_fy_totals(daily)
+    now = fyh[fyh[schema.DATE] == cur0].set_index(schema.HUB)[schema.CONTACTS]
+    before = fyh[fyh[schema.DATE] == prev0].set_index(schema.HUB)[schema.CONTACTS]
     t_now = pd.DataFrame(
         {
             schema.HUB: hubs + [schema.FORCE_TOTAL],
@@ -291,17 +296,8 @@ def build_fms_appendix(
     )
     c_prev, c_now = t_now.columns[1], t_now.columns[2]
     t_now["change_pct"] = (100 * (t_now[c_now] / t_now[c_prev] - 1)).round(1)
-    in_fy = daily[(daily[schema.DATE] >= cur0) & (daily[schema.DATE] <= cur1)]
-    src = in_fy.pivot_table(
-        index=schema.HUB, columns=schema.SOURCE, values=schema.CONTACTS, aggfunc="sum", fill_value=0
-    )
-    src = src[
-        [s for s in schema.SOURCES if s in src.columns]
-        + [c for c in src.columns if c not in schema.SOURCES]
-    ]
-    src["total"] = src.sum(axis=1)
-    src.loc[schema.FORCE_TOTAL] = src.sum()
-    t_src = src.astype("int64").rename_axis(index=schema.HUB, columns=None).reset_index()
+    t_src = crosstab(window_sum(daily, cur0, cur1, [schema.HUB, schema.SOURCE]), schema.SOURCE)
+    t_pri = store_crosstab(store, schema.PRIORITY, cur0, cur1)
 
     rec = store.con.execute(
         "SELECT hub, priority, subject, received_at_utc, decided_at_utc, received_date, "
@@ -309,27 +305,6 @@ def build_fms_appendix(
         "FROM contacts WHERE received_date BETWEEN ? AND ?",
         [cur0.date(), cur1.date()],
     ).df()
-    pri = (
-        rec.assign(priority=rec[schema.PRIORITY].fillna("unknown")).pivot_table(
-            index=schema.HUB,
-            columns=schema.PRIORITY,
-            values="received_date",
-            aggfunc="size",
-            fill_value=0,
-        )
-        if len(rec)
-        else pd.DataFrame()
-    )
-    if len(pri):
-        pri = pri[
-            [p for p in schema.PRIORITIES if p in pri.columns]
-            + [c for c in pri.columns if c not in schema.PRIORITIES]
-        ]
-        pri["total"] = pri.sum(axis=1)
-        pri.loc[schema.FORCE_TOTAL] = pri.sum()
-        t_pri = pri.astype("int64").rename_axis(index=schema.HUB, columns=None).reset_index()
-    else:
-        t_pri = pd.DataFrame()
     bar.update()
 
     # --- demand ahead: the principal and scenarios --------------------------------------------
@@ -338,7 +313,7 @@ def build_fms_appendix(
     for text in scenarios:
         sc = Scenario.parse(text)
         res = fy_projection(
-            totals, until, population, housing, sc, jobs, models, f"FMS projection ({sc.name})"
+            daily, until, population, housing, sc, jobs, models, f"FMS projection ({sc.name})"
         )
         if principal is None:
             principal = res
@@ -671,7 +646,7 @@ def build_fms_appendix(
     from mashdemand.forecast.plots import plot_fy_projection
 
     figures = {
-        "projection": plot_fy_projection(principal.frame, history=_fy_history(totals)),
+        "projection": plot_fy_projection(principal.frame, history=totals),
         "fte": _plot_workforce(t_wf),
     }
     facts = {
@@ -710,19 +685,13 @@ def workforce_forecast(result: Any, fys: Sequence[pd.Timestamp]) -> tuple[pd.Dat
     near = result.near_term.frame
     near = near[near[schema.HUB] != schema.FORCE_TOTAL]
     first, last = near[schema.DATE].min(), near[schema.DATE].max()
-    whole = [
-        p
-        for p in pd.period_range(first, last, freq="Q")
-        if p.start_time >= first and p.end_time.normalize() <= last
-    ]
+    whole = whole_periods(first, last, "Q")
     if not whole:
         raise ReportError("the daily forecast covers no whole quarter to plan staff from")
     base_q = whole[0]
     rows = near[near[schema.DATE].dt.to_period("Q") == base_q]
     fy = result.frame.set_index([schema.HUB, schema.DATE])
-    base_fy = pd.Timestamp(
-        year=base_q.start_time.year - (base_q.start_time.month < 4), month=4, day=1
-    )
+    base_fy = fy_start(base_q.start_time)
     out, labels = [], []
     for d in fys:
         years = d.year - base_fy.year
@@ -748,11 +717,11 @@ def _round(v: float, r: int) -> float:
 
 
 def _int(v: Any) -> str:
-    return f"{float(v):,.0f}" if v is not None and v == v else "[x]"
+    return fmt_int(v) or NOT_AVAILABLE
 
 
 def _pct(share: float) -> str:
-    return f"{100 * share:+.1f}%" if share == share else "[x]"
+    return fmt_pct(100 * share, signed=True) or NOT_AVAILABLE
 
 
 def _scenario_words(text: str) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.calendar import fy_label, fy_start
 from mashdemand.forecast.api import ForecastError, ForecastResult, Scenario, forecast
 from mashdemand.store import Store
 
@@ -37,6 +38,7 @@ __all__ = [
     "default_quarter",
     "load_report_history",
     "parse_quarter",
+    "whole_periods",
 ]
 
 NEXT_FYS = 4
@@ -82,7 +84,7 @@ class QuarterlyReport:
 
     @property
     def label(self) -> str:
-        return quarter_label(self.quarter)
+        return str(self.quarter)
 
 
 # --- quarters ---------------------------------------------------------------------------------
@@ -100,8 +102,30 @@ def parse_quarter(text: str) -> pd.Period:
     return pd.Period(year=int(year), quarter=int(q), freq="Q")
 
 
-def quarter_label(q: pd.Period) -> str:
-    return f"{q.year}Q{q.quarter}"
+def complete_fy_totals(daily: pd.DataFrame) -> pd.DataFrame:
+    """Contacts per hub in each financial year that hub's history covers completely:
+    ``hub, date (1 April), contacts``, plus ``ALL`` for the years every hub covers."""
+    from mashdemand.forecast.counts import aggregate
+
+    tot = daily.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
+    per_hub = pd.concat([aggregate(g, "fy") for _, g in tot.groupby(schema.HUB)])
+    n_hubs = tot[schema.HUB].nunique()
+    every = per_hub.groupby(schema.DATE)[schema.HUB].transform("size") == n_hubs
+    force = per_hub[every].groupby(schema.DATE, as_index=False)[schema.CONTACTS].sum()
+    return pd.concat([per_hub, force.assign(hub=schema.FORCE_TOTAL)], ignore_index=True)
+
+
+def whole_periods(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> list[pd.Period]:
+    """The calendar periods (``"M"``, ``"Q"``) lying wholly inside ``first``..``last``.
+
+    >>> [str(p) for p in whole_periods(pd.Timestamp("2026-10-01"), pd.Timestamp("2027-03-30"), "Q")]
+    ['2026Q4']
+    """
+    return [
+        p
+        for p in pd.period_range(first, last, freq=freq)
+        if p.start_time >= first and p.end_time.normalize() <= last
+    ]
 
 
 def quarter_words(q: pd.Period) -> str:
@@ -120,21 +144,6 @@ def default_quarter(last_day: pd.Timestamp) -> pd.Period:
     """
     q = pd.Period(last_day, freq="Q")
     return q if last_day.normalize() >= q.end_time.normalize() else q - 1
-
-
-def fy_start(ts: pd.Timestamp) -> pd.Timestamp:
-    """1 April starting the UK financial year that contains ``ts``."""
-    return pd.Timestamp(year=ts.year if ts.month >= 4 else ts.year - 1, month=4, day=1)
-
-
-def fy_label(ts: pd.Timestamp) -> str:
-    """``2026-27`` for any day from 1 April 2026 to 31 March 2027.
-
-    >>> fy_label(pd.Timestamp("2027-03-31"))
-    '2026-27'
-    """
-    y = fy_start(pd.Timestamp(ts)).year
-    return f"{y}-{(y + 1) % 100:02d}"
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -244,25 +253,25 @@ def build_quarterly(
     q0, q1 = q.start_time.normalize(), q.end_time.normalize()
     if q1 > last_day:
         raise ReportError(
-            f"quarter {quarter_label(q)} runs to {q1:%d/%m/%Y} but the data end on "
-            f"{last_day:%d/%m/%Y}; choose {quarter_label(default_quarter(last_day))} or earlier"
+            f"quarter {q} runs to {q1:%d/%m/%Y} but the data end on "
+            f"{last_day:%d/%m/%Y}; choose {default_quarter(last_day)} or earlier"
         )
     daily = daily_all[daily_all[schema.DATE] <= q1]
     hub_first = daily.groupby(schema.HUB)[schema.DATE].min()
     no_data = sorted(set(daily_all[schema.HUB]) - set(daily[schema.HUB]))
     if no_data:
-        notes.append(f"no history before the end of {quarter_label(q)} for {', '.join(no_data)}")
+        notes.append(f"no history before the end of {q} for {', '.join(no_data)}")
     totals = daily.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
     tables: dict[str, pd.DataFrame] = {}
     facts: dict[str, Any] = {
-        "quarter": quarter_label(q),
+        "quarter": str(q),
         "quarter_words": quarter_words(q),
         "store": store.path,
         "data_end": last_day,
         "record_hubs": record_hubs,
         "count_hubs": count_hubs,
     }
-    tables.update(_demand_tables(store, daily, q, record_hubs))
+    tables.update(_demand_tables(store, daily, q))
     facts["quarter_contacts"] = int(tables["headline"].set_index(schema.HUB).loc["ALL", "contacts"])
     tables["quarantine"], tables["gaps"] = _data_quality(store, daily, q)
     bar.update()
@@ -284,9 +293,7 @@ def build_quarterly(
             f"to March) of history; the data run from {first_day:%d/%m/%Y} to {q1:%d/%m/%Y}"
         )
     fy_until = fy_start(q1) + pd.DateOffset(years=NEXT_FYS + 1) - pd.Timedelta(days=1)
-    result = fy_projection(
-        totals, fy_until, population, housing, scenario, jobs, models, quarter_label(q)
-    )
+    result = fy_projection(daily, fy_until, population, housing, scenario, jobs, models, str(q))
     near = result.near_term
     if near is None:  # pragma: no cover - align_daily is on and the history is daily
         raise ReportError("the daily near-term forecast is missing")
@@ -298,7 +305,7 @@ def build_quarterly(
                 freq=r.freq,
                 data_window=near.data_window,  # the daily data the run saw
                 kind="archived",
-                report_quarter=quarter_label(q),
+                report_quarter=str(q),
                 scenario=str(r.scenario.name),
                 models=r.models,
             )
@@ -329,7 +336,7 @@ def build_quarterly(
                     freq="day",
                     data_window=rec.data_window,
                     kind="reconstructed",
-                    report_quarter=quarter_label(q - 1),
+                    report_quarter=str(q - 1),
                     scenario=rec.scenario.name,
                     models=rec.models,
                 )
@@ -352,11 +359,7 @@ def build_quarterly(
     nf = near.frame
     fc_hubs = nf[nf[schema.HUB] != schema.FORCE_TOTAL]
     first, last = fc_hubs[schema.DATE].min(), fc_hubs[schema.DATE].max()
-    plan_quarters = [
-        quarter_label(p)
-        for p in pd.period_range(first, last, freq="Q")
-        if p.start_time >= first and p.end_time.normalize() <= last
-    ]
+    plan_quarters = [str(p) for p in whole_periods(first, last, "Q")]
     # Arrival profiles from the record-level contacts up to the end of the quarter.
     recs = profile_contacts(store, until=q1) if record_hubs else None
     plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=plan_quarters)
@@ -387,44 +390,58 @@ def build_quarterly(
 
 
 # --- tables -----------------------------------------------------------------------------------
-def _with_total(wide: pd.DataFrame, row_label: str = schema.FORCE_TOTAL) -> pd.DataFrame:
-    """Add a ``total`` column and an ``ALL`` row to a hub x category table of counts."""
-    wide = wide.copy()
+CATEGORY_ORDER: dict[str, tuple[str, ...]] = {
+    schema.SOURCE: schema.SOURCES,
+    schema.PRIORITY: schema.PRIORITIES,
+    schema.SUBJECT: schema.SUBJECTS,
+}
+
+
+def crosstab(long: pd.DataFrame, dim: str) -> pd.DataFrame:
+    """A hub x ``dim`` table of counts from ``hub, <dim>, contacts`` rows: categories in the
+    schema's order, a ``total`` column and a force-total ``ALL`` row.
+
+    >>> long = pd.DataFrame({"hub": ["a", "a", "b"], "priority": ["high", "urgent", "high"],
+    ...                      "contacts": [3, 1, 2]})
+    >>> crosstab(long, "priority").to_dict("list")
+    {'hub': ['a', 'b', 'ALL'], 'urgent': [1, 0, 1], 'high': [3, 2, 5], 'total': [4, 2, 6]}
+    """
+    if long.empty:
+        return pd.DataFrame()
+    wide = long.pivot_table(
+        index=schema.HUB, columns=dim, values=schema.CONTACTS, aggfunc="sum", fill_value=0
+    )
+    order = [c for c in CATEGORY_ORDER.get(dim, ()) if c in wide.columns]
+    wide = wide[order + sorted(c for c in wide.columns if c not in order)]
     wide["total"] = wide.sum(axis=1)
-    wide.loc[row_label] = wide.sum(axis=0)
-    return wide.astype("int64")
+    wide.loc[schema.FORCE_TOTAL] = wide.sum(axis=0)
+    return wide.astype("int64").rename_axis(index=schema.HUB, columns=None).reset_index()
 
 
-def _quarter_sum(daily: pd.DataFrame, q: pd.Period, by: Sequence[str]) -> pd.DataFrame:
-    q0, q1 = q.start_time.normalize(), q.end_time.normalize()
-    d = daily[(daily[schema.DATE] >= q0) & (daily[schema.DATE] <= q1)]
+def window_sum(
+    daily: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: Sequence[str]
+) -> pd.DataFrame:
+    """Contacts from ``start`` to ``end`` (inclusive) summed by ``by``."""
+    d = daily[(daily[schema.DATE] >= start) & (daily[schema.DATE] <= end)]
     return d.groupby(list(by), as_index=False)[schema.CONTACTS].sum()
 
 
-def _store_split(store: Store, dim: str, q: pd.Period, hubs: Sequence[str]) -> pd.DataFrame:
-    """hub x ``dim`` contacts in the quarter from the record-level contacts."""
-    if not hubs:
-        return pd.DataFrame()
-    q0, q1 = q.start_time.date(), q.end_time.date()
-    df = store.con.execute(
+def _quarter_sum(daily: pd.DataFrame, q: pd.Period, by: Sequence[str]) -> pd.DataFrame:
+    return window_sum(daily, q.start_time.normalize(), q.end_time.normalize(), by)
+
+
+def store_crosstab(store: Store, dim: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """hub x ``dim`` contacts received from ``start`` to ``end`` in the record-level contacts
+    (:func:`crosstab`; missing values counted as ``unknown``)."""
+    long = store.con.execute(
         f"SELECT hub, coalesce({dim}, 'unknown') AS {dim}, count(*) AS contacts FROM contacts "
         "WHERE received_date BETWEEN ? AND ? GROUP BY ALL",
-        [q0, q1],
+        [pd.Timestamp(start).date(), pd.Timestamp(end).date()],
     ).df()
-    if df.empty:
-        return pd.DataFrame()
-    order = {
-        schema.PRIORITY: list(schema.PRIORITIES),
-        schema.SUBJECT: list(schema.SUBJECTS),
-    }.get(dim, sorted(df[dim].unique()))
-    wide = df.pivot_table(index=schema.HUB, columns=dim, values=schema.CONTACTS, fill_value=0)
-    cols = [c for c in order if c in wide.columns] + [c for c in wide.columns if c not in order]
-    return _with_total(wide[cols]).rename_axis(index=schema.HUB, columns=None).reset_index()
+    return crosstab(long, dim)
 
 
-def _demand_tables(
-    store: Store, daily: pd.DataFrame, q: pd.Period, record_hubs: Sequence[str]
-) -> dict[str, pd.DataFrame]:
+def _demand_tables(store: Store, daily: pd.DataFrame, q: pd.Period) -> dict[str, pd.DataFrame]:
     this = _quarter_sum(daily, q, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
     last_year = _quarter_sum(daily, q - 4, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
     prev = _quarter_sum(daily, q - 1, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
@@ -435,15 +452,9 @@ def _demand_tables(
     head["change_on_year_pct"] = 100 * (head["contacts"] / head["same_quarter_last_year"] - 1)
     head = head.rename_axis(schema.HUB).reset_index()
 
-    src = _quarter_sum(daily, q, [schema.HUB, schema.SOURCE])
-    src_wide = src.pivot_table(
-        index=schema.HUB, columns=schema.SOURCE, values=schema.CONTACTS, fill_value=0
-    )
-    order = [s for s in schema.SOURCES if s in src_wide.columns]
-    order += [c for c in src_wide.columns if c not in order]
-    by_source = _with_total(src_wide[order]).rename_axis(index=schema.HUB, columns=None)
+    by_source = crosstab(_quarter_sum(daily, q, [schema.HUB, schema.SOURCE]), schema.SOURCE)
 
-    q1 = q.end_time.normalize()
+    q0, q1 = q.start_time.normalize(), q.end_time.normalize()
     start = (q - 7).start_time
     recent = daily[(daily[schema.DATE] >= start) & (daily[schema.DATE] <= q1)]
     month = recent[schema.DATE].dt.to_period("M")
@@ -458,9 +469,9 @@ def _demand_tables(
     monthly.index = [p.start_time.strftime("%b %Y") for p in monthly.index]
     return {
         "headline": head,
-        "demand_by_source": by_source.reset_index(),
-        "demand_by_priority": _store_split(store, schema.PRIORITY, q, record_hubs),
-        "demand_by_subject": _store_split(store, schema.SUBJECT, q, record_hubs),
+        "demand_by_source": by_source,
+        "demand_by_priority": store_crosstab(store, schema.PRIORITY, q0, q1),
+        "demand_by_subject": store_crosstab(store, schema.SUBJECT, q0, q1),
         "monthly": monthly.rename_axis("month").reset_index(),
     }
 
@@ -516,11 +527,7 @@ def _forecast_tables(
     dly = near.frame[cols].copy()
     # Complete calendar months the daily forecast covers: central forecast [contacts/month].
     first, last = dly[schema.DATE].min(), dly[schema.DATE].max()
-    months = [
-        p
-        for p in pd.period_range(first, last, freq="M")
-        if p.start_time >= first and p.end_time.normalize() <= last
-    ]
+    months = whole_periods(first, last, "M")
     m = dly[dly[schema.DATE].dt.to_period("M").isin(months)]
     fm = m.groupby([m[schema.HUB], m[schema.DATE].dt.to_period("M").rename("month")])[
         schema.YHAT
@@ -681,7 +688,7 @@ def _facts(
 
 
 def fy_projection(
-    totals: pd.DataFrame,
+    daily: pd.DataFrame,
     until: pd.Timestamp,
     population: pd.DataFrame | None,
     housing: pd.DataFrame | None,
@@ -690,11 +697,14 @@ def fy_projection(
     models: Sequence[str] | None,
     what: str,
 ) -> ForecastResult:
-    """The financial-year forecast from daily hub totals (with the daily near-term forecast it
-    embeds); a forecast error becomes a one-line :class:`ReportError` saying ``what`` failed."""
+    """The financial-year forecast of each hub (with the daily near-term forecast it embeds).
+
+    ``daily`` is ``hub, [source], date, contacts``: with the source, the risk-identification
+    scenario scales each hub by its police share, not in full. A forecast error becomes a
+    one-line :class:`ReportError` saying ``what`` failed."""
     try:
         return forecast(
-            totals,
+            daily,
             until=until,
             freq="fy",
             history_freq="day",
