@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.hubs import validate_hubs
 from mashdemand.schema import (
     AGE_BAND,
     AGE_BANDS,
@@ -142,12 +143,8 @@ def _parse_category(
 
 
 def _parse_hub(values: pd.Series, path: PathType) -> list[str]:
-    hubs = values.str.strip().str.lower()
-    empty = hubs == ""
-    if empty.any():
-        i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise _bad(path, i + 1, HUB, values.iloc[i], "a hub slug (non-empty)")
-    return hubs.tolist()
+    # The hub rule every reader shares (mashdemand.hubs); rows numbered as in this module.
+    return validate_hubs(values, path, column=HUB, first_row=1, error=SchemaError)
 
 
 def _check_unique(df: pd.DataFrame, key: list[str], path: PathType) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from mashdemand import schema
 from mashdemand.forecast.base import FREQ_ALIASES
+from mashdemand.hubs import validate_hubs
 
 SPLITS: tuple[str, ...] = (schema.PRIORITY, schema.SOURCE, schema.SUBJECT)
 # Coarseness order: a history can be aggregated to any later entry.
@@ -42,8 +43,10 @@ def read_counts(path: str | Path) -> tuple[pd.DataFrame, str]:
     Raises
     ------
     CountsError
-        Missing columns, unparseable dates or counts (naming the row), negative counts,
-        duplicate rows, or dates that fit no period.
+        Missing columns, a hub breaking the hub rule (:func:`mashdemand.hubs.validate_hubs`:
+        empty, ``|``, a control character, a formula such as ``=HYPERLINK(...)``), unparseable
+        dates or counts (naming the row), negative counts, duplicate rows, or dates that fit
+        no period.
     """
     p = Path(path)
     if not p.exists():
@@ -67,11 +70,7 @@ def read_counts(path: str | Path) -> tuple[pd.DataFrame, str]:
     df = df[keep].copy()
     rows = pd.Series(np.arange(2, len(df) + 2), index=df.index)  # spreadsheet rows
 
-    hub = df[schema.HUB].str.strip().str.lower().str.replace(r"[\s_]+", "-", regex=True)
-    bad = hub.isna() | (hub == "")
-    if bad.any():
-        raise CountsError(f"{p}: row {rows[bad].iloc[0]}, column hub: missing hub")
-    df[schema.HUB] = hub
+    df[schema.HUB] = validate_hubs(df[schema.HUB], p, column=schema.HUB, error=CountsError)
 
     date = _parse_dates(df[schema.DATE])
     bad = date.isna()

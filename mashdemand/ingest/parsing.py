@@ -20,7 +20,9 @@ Rules (also in the README, "Loading your own force's export"):
   ``source`` becomes ``other`` (the vocabulary has that bucket; counted in the summary); an
   unknown ``subject`` or ``priority`` has no safe bucket and quarantines the row.
 - ``rpa`` accepts true/false, yes/no, y/n, t/f, 1/0 (any case); anything else quarantines.
-- ``hub`` becomes a slug: lower case, spaces and underscores to hyphens.
+- ``hub`` becomes a slug by the hub rule of :mod:`mashdemand.hubs` (surrounding spaces
+  trimmed, inner spaces and underscores to hyphens, then ASCII letters, digits and hyphens
+  starting with a letter or digit, lower-cased); anything else quarantines as ``invalid_hub``.
 - Free text (category, outcome) is normalised like a vocabulary and cut at 200 characters.
 """
 
@@ -34,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mashdemand import schema
+from mashdemand.hubs import HUB_FORM, HUB_SEPARATORS, HUB_TRIM
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,10 +106,18 @@ def _list(items: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(_quote(i) for i in items) + "]"
 
 
+# The hub rule of mashdemand.hubs, from its constants (one rule, no drift): HUB_TEXT_SQL is
+# hubs.hub_text (NULL = missing hub); HUB_SQL is hubs.hub_slug (NULL = invalid_hub).
+HUB_TEXT_SQL = (
+    f"nullif(regexp_replace(trim(CAST({{c}} AS VARCHAR), {_quote(HUB_TRIM)}), "
+    f"{_quote(HUB_SEPARATORS)}, '-', 'g'), '')"
+)
+HUB_SQL = f"CASE WHEN regexp_full_match({{t}}, {_quote(HUB_FORM)}) THEN lower({{t}}) END"
+
 # Normalisation of the low-cardinality columns, run on each column's distinct values only
 # (:func:`pretokenise`); ``{c}`` is the column.
 TOKEN_SQL: dict[str, str] = {
-    "hub": "regexp_replace(lower(md_text({c})), '[\\s_]+', '-', 'g')",
+    "hub": HUB_TEXT_SQL,
     "source": "md_token({c})",
     "subject": "md_token({c})",
     "priority": "md_token({c})",
@@ -304,8 +315,7 @@ def parse_sql(
                _category, _outcome,
                coalesce(_rec_off, md_local_to_utc(_rec_naive)) AS _rec,
                coalesce(_dec_off, md_local_to_utc(_dec_naive)) AS _dec,
-               CASE WHEN regexp_full_match(_hub_slug, '[a-z0-9][a-z0-9\\-]*')
-                    THEN _hub_slug END AS _hub,
+               {HUB_SQL.format(t="_hub_slug")} AS _hub,
                {src_unknown} AS source_unknown,
                CASE WHEN {src_unknown} THEN 'other' ELSE {src} END AS _source,
                {subj} AS _subject, {subj_bad} AS _subject_bad,

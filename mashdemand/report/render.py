@@ -11,13 +11,24 @@ import base64
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mashdemand import schema
 
-__all__ = ["RenderError", "format_table", "render_html", "write_pdf", "write_report"]
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = [
+    "RenderError",
+    "format_table",
+    "render_html",
+    "template_environment",
+    "write_pdf",
+    "write_report",
+    "write_tables",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -124,18 +135,49 @@ def figure_data_uri(fig: Any, dpi: int = 150) -> str:
 
 
 # --- writing ----------------------------------------------------------------------------------
-def render_html(report: Any) -> str:
-    """The report as one self-contained HTML document."""
+def template_environment() -> jinja2.Environment:
+    """The Jinja environment of the report templates, escaping every value it inserts.
+
+    Autoescape is on for every template (they are all HTML), so text from the data (hub names,
+    categories, notes) cannot inject markup; only the tables built by :func:`format_table`,
+    which escapes each cell itself, are inserted with ``| safe``.
+    """
     import jinja2
 
-    from mashdemand.report.sections import quarterly_context
-
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame | None], tdir: str | Path) -> Path:
+    """Write each non-empty table as ``<tdir>/<name>.csv``, dates as ``YYYY-MM-DD``.
+
+    Text cells are neutralised against formula injection (:func:`mashdemand.cells.to_csv`):
+    these files are opened in spreadsheets.
+    """
+    from mashdemand.cells import to_csv
+
+    tdir = Path(tdir)
+    tdir.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        if df is None or df.empty:
+            continue
+        frame = df.copy()
+        for c in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[c]):
+                frame[c] = frame[c].dt.strftime("%Y-%m-%d")
+        to_csv(frame, tdir / f"{name}.csv", index=False)
+    return tdir
+
+
+def render_html(report: Any) -> str:
+    """The report as one self-contained HTML document."""
+    from mashdemand.report.sections import quarterly_context
+
+    env = template_environment()
     ctx = quarterly_context(report)
     ctx["css"] = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     ctx["images"] = {name: figure_data_uri(fig) for name, fig in report.figures.items()}
@@ -169,17 +211,7 @@ def write_report(report: Any, out: str | Path, pdf: bool = True) -> dict[str, Pa
     out.mkdir(parents=True, exist_ok=True)
     stem = f"mash_quarterly_{report.label}"
     paths: dict[str, Path] = {}
-    tdir = out / f"{stem}_tables"
-    tdir.mkdir(exist_ok=True)
-    for name, df in report.tables.items():
-        if df is None or df.empty:
-            continue
-        frame = df.copy()
-        for c in frame.columns:
-            if pd.api.types.is_datetime64_any_dtype(frame[c]):
-                frame[c] = frame[c].dt.strftime("%Y-%m-%d")
-        frame.to_csv(tdir / f"{name}.csv", index=False)
-    paths["tables"] = tdir
+    paths["tables"] = write_tables(report.tables, out / f"{stem}_tables")
     html = render_html(report)
     paths["html"] = out / f"{stem}.html"
     paths["html"].write_text(html, encoding="utf-8")
