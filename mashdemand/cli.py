@@ -7,6 +7,7 @@ Never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from mashdemand.cli_store import store_app
 from mashdemand.store import DEFAULT_STORE
 
 app = typer.Typer(
@@ -29,6 +31,7 @@ report_app = typer.Typer(
     help="Reports: the quarterly forecast report.", no_args_is_help=True, add_completion=False
 )
 app.add_typer(report_app, name="report")
+app.add_typer(store_app, name="store")
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -41,26 +44,34 @@ def _one_line(message: object) -> str:
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn bad-input errors into one line on stderr and exit code 2."""
-    from mashdemand.forecast.api import ForecastError
-    from mashdemand.ingest.readers import IngestError
-    from mashdemand.report.quarterly import ReportError
-    from mashdemand.schema import SchemaError
-    from mashdemand.staffing.config import StaffingError
-    from mashdemand.store import StoreError
-
     try:
         yield
-    except (
-        IngestError,
-        SchemaError,
-        StoreError,
-        ForecastError,
-        StaffingError,
-        ReportError,
-        FileNotFoundError,
-    ) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_error_types()):
+            raise
         typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+# Bad-input errors: (defining module, class). Looked up only in modules already imported (an
+# error cannot come from a module that was never loaded), so that catching them does not
+# import the forecast and staffing stacks (seconds) into every command.
+USER_ERRORS: tuple[tuple[str, str], ...] = (
+    ("mashdemand.ingest.readers", "IngestError"),
+    ("mashdemand.schema", "SchemaError"),
+    ("mashdemand.store", "StoreError"),
+    ("mashdemand.forecast.api", "ForecastError"),
+    ("mashdemand.staffing.config", "StaffingError"),
+    ("mashdemand.report.quarterly", "ReportError"),
+    ("mashdemand.safety", "UnsafePathError"),
+)
+
+
+def _user_error_types() -> tuple[type[Exception], ...]:
+    found = [
+        getattr(sys.modules[module], name) for module, name in USER_ERRORS if module in sys.modules
+    ]
+    return (*found, FileNotFoundError)
 
 
 @app.command()
@@ -77,20 +88,42 @@ def ingest(
         Path | None, typer.Option("--summary-json", help="Write the ingest summary as JSON here.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS for another mashdemand process to release the store.",
+        ),
+    ] = 0,
 ) -> None:
     """Load contact logs into the store: dedupe on contact_id, quarantine unusable rows.
 
     Columns outside the contract (names, dates of birth, NHS numbers...) are dropped before
-    anything is stored; only their names are listed in the summary.
+    anything is stored; only their names are listed in the summary. The run is stored whole
+    or not at all: Ctrl-C, a kill or a full disk leaves the store as it was.
     """
     from mashdemand.ingest import ingest_contacts
 
     with _user_errors():
-        summary = ingest_contacts(paths, store=store, mapping=mapping)
-    if summary_json is not None:
-        summary.to_json(summary_json)
+        _check_ingest_paths(paths, store, summary_json)
+        summary = ingest_contacts(paths, store=store, mapping=mapping, wait=wait)
+        if summary_json is not None:
+            summary.to_json(summary_json)
     if not quiet:
         typer.echo(format_summary(summary.to_dict()))
+
+
+def _check_ingest_paths(paths: list[Path], store: Path, summary_json: Path | None) -> None:
+    """Refuse, before anything is read, an input that is the store and a summary path that
+    would overwrite the store or an input."""
+    from mashdemand.safety import UnsafePathError, check_outputs, same_file
+
+    for p in paths:
+        if same_file(p, store):
+            raise UnsafePathError(f"{p} is the store (--store {store}); name a contact-log export")
+    check_outputs([summary_json], store=store, inputs=paths, names=["--summary-json"])
 
 
 def format_summary(s: dict) -> str:
@@ -162,6 +195,14 @@ def forecast(
     from mashdemand.forecast.base import FREQ_ALIASES
 
     with _user_errors():
+        from mashdemand.safety import check_outputs
+
+        check_outputs(
+            [out, json_out],
+            store=store,
+            inputs=[*(contacts or ()), *(p for p in (counts, population, housing, mapping) if p)],
+            names=["--out", "--json"],
+        )
         end = _parse_day(until)
         if freq is not None and freq not in FREQ_ALIASES:
             raise ForecastError(f"--freq {freq!r}: choose from {', '.join(FREQ_ALIASES)}")
@@ -191,7 +232,9 @@ def forecast(
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = result.frame.copy()
     frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
-    frame.to_csv(out, index=False)
+    from mashdemand.cells import to_csv  # no live formulas in a file people open
+
+    to_csv(frame, out, index=False)
     if json_out is not None:
         result.to_json(json_out)
     typer.echo(
@@ -254,6 +297,14 @@ def staffing(
     from mashdemand.staffing.config import StaffingError
 
     with _user_errors():
+        from mashdemand.safety import check_outputs
+
+        check_outputs(
+            [out, roster_out, cover_out],
+            store=store,
+            inputs=[forecast_csv, *(contacts or ()), *(p for p in (config, mapping) if p)],
+            names=["--out", "--roster-out", "--cover-out"],
+        )
         if not 0.5 <= quantile < 1:
             raise StaffingError(f"--quantile {quantile}: choose a value from 0.5 to 0.99")
         fc = _read_forecast_csv(forecast_csv)
@@ -265,7 +316,9 @@ def staffing(
         plan.to_csv(out, roster_out)
         if cover_out is not None:
             cover_out.parent.mkdir(parents=True, exist_ok=True)
-            plan.weekend_cover.to_csv(cover_out, index=False)
+            from mashdemand.cells import to_csv
+
+            to_csv(plan.weekend_cover, cover_out, index=False)
         checked = plan.verify(seed=seed + 1, jobs=jobs) if verify else None
     typer.echo(format_staffing(plan.summary, checked))
     typer.echo(f"wrote {out}" + (f" and {roster_out}" if roster_out else ""))
@@ -336,11 +389,20 @@ def _parse_day(text: str):
 @app.command()
 def summary(
     store: Annotated[Path, typer.Option(help="The DuckDB store.")] = DEFAULT_STORE,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS for a running ingest to release the store.",
+        ),
+    ] = 0,
 ) -> None:
     """Summarise the store: contacts per hub and month span, quarantine by reason."""
     from mashdemand.store import Store
 
-    with _user_errors(), Store(store, read_only=True) as st:
+    with _user_errors(), Store(store, read_only=True, wait=wait) as st:
         typer.echo(st.overview_text())
 
 
@@ -411,6 +473,14 @@ def _report_inputs(sample, store, contacts, counts, population, housing, mapping
     )
 
 
+def _warn_left_out(left_out: list[dict] | None) -> None:
+    """One warning line on stderr naming the hubs a report left out (too little history)."""
+    if left_out:
+        from mashdemand.report.quarterly import left_out_text
+
+        typer.echo(f"mashdemand: warning: {left_out_text(left_out)}", err=True)
+
+
 @report_app.command("quarterly")
 def report_quarterly(
     out: Annotated[Path, typer.Option(help="Folder for the HTML, PDF and CSV tables.")] = Path(
@@ -443,7 +513,10 @@ def report_quarterly(
 
     Writes OUT/mash_quarterly_<quarter>.html (self-contained), .pdf, .json (headline figures)
     and the tables as CSV in OUT/mash_quarterly_<quarter>_tables/. Each run archives its
-    forecast in the store so the next quarter's report can compare it with what happened.
+    forecast in the store, once the report is written, so the next quarter's report can compare
+    it with what happened. The report works on a copy of the store: summary and ingest can use
+    the store meanwhile. Hubs with too little history (under 14 days or 14 contacts) are left
+    out and named in the notes and on stderr.
     """
     from mashdemand.report.quarterly import run_quarterly
     from mashdemand.report.render import RenderError
@@ -465,6 +538,7 @@ def report_quarterly(
         except RenderError as exc:
             typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
+    _warn_left_out(report.facts.get("left_out"))
     f = report.facts
     typer.echo(
         f"{report.label}: {f['quarter_contacts']:,} contacts "
@@ -551,6 +625,7 @@ def fms_appendix(
             jobs=jobs,
             progress=True,
         )
+    _warn_left_out(app_.facts.get("left_out"))
     f = app_.facts
     typer.echo(
         f"FMS {year}: {f['current_fy']} {f['current_contacts']:,.0f} contacts; projected "
@@ -564,10 +639,23 @@ def fms_appendix(
 
 
 def main() -> None:
-    """Console-script entry point: run the app; any unexpected error becomes one line."""
+    """Console-script entry point: run the app; any unexpected error becomes one line.
+
+    Everything the command writes (store, WAL, summaries, reports, charts) is created
+    readable by the user only (files ``0600``, folders ``0700``), whatever the umask: it is
+    safeguarding data.
+    """
+    import click
+
+    from mashdemand.safety import PRIVATE_UMASK, Interrupted
+
+    os.umask(PRIVATE_UMASK)
     try:
         rv = app(standalone_mode=False)
-    except KeyboardInterrupt:
+    except Interrupted as exc:  # the ingest rolled back (or had just committed) first
+        typer.echo(f"mashdemand: {_one_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         typer.echo("mashdemand: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback

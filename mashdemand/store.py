@@ -33,7 +33,13 @@ Queries return tidy frames for the later stages (:meth:`Store.daily_counts`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import errno
+import re
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +47,7 @@ import duckdb
 import pyarrow as pa
 
 from mashdemand import schema
+from mashdemand.safety import make_private, private_umask
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,6 +95,15 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 hi80 DOUBLE, lo95 DOUBLE, hi95 DOUBLE)""",
         ),
     ),
+    (
+        3,
+        "audit trail of housekeeping",
+        (
+            """CREATE TABLE audit (
+                audit_id INTEGER, created_at TIMESTAMP, action VARCHAR, hub VARCHAR,
+                rows_affected BIGINT, reason VARCHAR, package_version VARCHAR)""",
+        ),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -128,6 +144,7 @@ TABLES = frozenset(
         "schema_version",
         "forecast_runs",
         "forecast_archive",
+        "audit",
     }
 )
 ARCHIVE_COLUMNS: tuple[str, ...] = (
@@ -142,7 +159,133 @@ ARCHIVE_COLUMNS: tuple[str, ...] = (
 
 
 class StoreError(Exception):
-    """The store cannot be opened or is of an unknown schema version."""
+    """The store cannot be opened or is of an unknown schema version (one-line message)."""
+
+
+class StoreInUseError(StoreError):
+    """Another process holds the store (DuckDB allows one writer, or many readers)."""
+
+
+class StoreFullError(StoreError):
+    """The disk filled while writing the store; the transaction was rolled back."""
+
+
+# A DuckDB database file carries this magic at byte 8 (after the 8-byte checksum).
+DUCKDB_MAGIC = b"DUCK"
+DUCKDB_MAGIC_OFFSET = 8
+# Every connection: never download or load an extension behind the user's back (a store path
+# naming an SQLite or Parquet file must not fetch a scanner).
+CONNECT_CONFIG: dict[str, object] = {
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
+LOCK_RETRY_SECONDS = 0.2
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def _looks_like(head: bytes) -> str:
+    """What a file that is not a DuckDB database seems to be, from its first bytes."""
+    if head.startswith(b"SQLite format 3\0"):
+        return "an SQLite database"
+    if head.startswith(b"PAR1"):
+        return "Parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP/XLSX file"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] in (b"{", b"["):
+        return "JSON"
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return "an unknown binary file"
+    return "CSV/text"
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse a path that exists and is not a DuckDB database file.
+
+    DuckDB would otherwise open a CSV, Parquet or JSON file as a read-only view (an ingest
+    "succeeds" and stores nothing) or try to load a scanner for an SQLite file.
+
+    Raises
+    ------
+    StoreError
+        ``"x.csv: not a DuckDB store (looks like CSV/text); choose a .duckdb path"``.
+    """
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a DuckDB store; name a .duckdb file")
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store ({exc.strerror})") from None
+    if not head:  # an empty file (e.g. from mktemp): DuckDB initialises it
+        return
+    if head[DUCKDB_MAGIC_OFFSET : DUCKDB_MAGIC_OFFSET + 4] != DUCKDB_MAGIC:
+        raise StoreError(
+            f"{path}: not a DuckDB store (looks like {_looks_like(head)}); "
+            "choose a new path or an existing .duckdb store"
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when an error (DuckDB's or the OS's) says the disk is full."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "no space left on device" in str(exc).lower()
+
+
+def _in_use_message(path: str, exc: BaseException) -> str:
+    found = _LOCK_PID.search(str(exc))
+    holder = f" (pid {found.group(1)})" if found else ""
+    return (
+        f"{path} is in use by another mashdemand process{holder}; try again when it finishes, "
+        "or use --wait SECONDS"
+    )
+
+
+def _connect(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect`` with our config, retrying every 0.2 s while another process holds
+    the file, for up to ``wait`` seconds [s]."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only, config=dict(CONNECT_CONFIG))
+        except duckdb.Error as exc:
+            if "could not set lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreInUseError(_in_use_message(path, exc)) from None
+            time.sleep(LOCK_RETRY_SECONDS)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its ancestors that do not exist yet, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _remove_spill_files(path: Path) -> None:
+    """Delete what a killed process left in DuckDB's spill folder ``<store>.tmp``.
+
+    Called only while holding the write lock, so no other process can be using the folder.
+    """
+    spill = path.with_name(path.name + ".tmp")
+    if spill.is_dir():
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _open_error(path: str, exc: BaseException) -> str:
+    """The one-line message for a file DuckDB cannot open."""
+    text = " ".join(str(exc).split())
+    if "corrupt" in text.lower() or "could not read enough bytes" in text.lower():
+        return f"{path}: damaged DuckDB store, cannot be opened ({text}); restore it from a backup"
+    return f"{path}: cannot open as a DuckDB store ({text})"
 
 
 class Store:
@@ -151,27 +294,68 @@ class Store:
     Parameters
     ----------
     path : str or Path
-        The DuckDB file; created (with its folder) if missing. ``":memory:"`` for a
-        throwaway store.
+        The DuckDB file; created (with its folder) if missing, readable by its owner only
+        (``0600``, folders ``0700``). An existing file that is not a DuckDB database (a CSV,
+        Parquet, JSON or SQLite file) is refused. ``":memory:"`` for a throwaway store.
     read_only : bool
         Open without write access (no migrations are applied).
+    wait : float
+        Seconds to keep retrying (every 0.2 s) while another process holds the store
+        [s]; 0 refuses at once with :class:`StoreInUseError`.
+
+    Attributes
+    ----------
+    created : bool
+        True when this call created the file.
 
     Examples
     --------
     >>> with Store(":memory:") as st:
     ...     st.schema_version()
-    2
+    3
     """
 
-    def __init__(self, path: str | Path = DEFAULT_STORE, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path = DEFAULT_STORE, read_only: bool = False, wait: float = 0
+    ) -> None:
         self.path = str(path)
+        self.read_only = read_only
+        self.created = False
         if self.path != ":memory:":
-            p = Path(self.path)
-            if read_only and not p.exists():
-                raise StoreError(f"{p}: store not found")
-            p.parent.mkdir(parents=True, exist_ok=True)
+            self._prepare_file(Path(self.path))
         try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
+            with private_umask() if self.created else contextlib.nullcontext():
+                self.con = _connect(self.path, read_only, wait)
+        except StoreError:
+            raise
+        except duckdb.Error as exc:
+            raise StoreError(_open_error(self.path, exc)) from None
+        try:
+            self._configure()
+            if self.created:
+                make_private(self.path)
+            if not read_only:
+                self.migrate()
+                if self.path != ":memory:":
+                    _remove_spill_files(Path(self.path))
+            else:
+                self._check_version()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _prepare_file(self, p: Path) -> None:
+        """Check the path before DuckDB touches it; create missing folders privately."""
+        check_store_file(p)
+        if self.read_only and not p.exists():
+            raise StoreError(f"{p}: store not found")
+        self.created = not p.exists() or p.stat().st_size == 0
+        for folder in _missing_folders(p.parent):
+            folder.mkdir(exist_ok=True)
+            make_private(folder)
+
+    def _configure(self) -> None:
+        try:
             try:  # quiet in terminals; in Jupyter DuckDB refuses without ipywidgets
                 self.con.execute("SET enable_progress_bar = false")
             except duckdb.Error:
@@ -182,11 +366,7 @@ class Store:
 
             install_macros(self.con)
         except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open as a DuckDB store ({exc})") from None
-        if not read_only:
-            self.migrate()
-        else:
-            self._check_version()
+            raise StoreError(_open_error(self.path, exc)) from None
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -196,7 +376,39 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        """Close the connection (releasing the file for other processes)."""
         self.con.close()
+        if self.path != ":memory:" and not self.read_only:
+            make_private(self.path + ".wal")  # created by DuckDB under the process umask
+
+    def interrupt(self) -> None:
+        """Stop the running query at once (safe from a signal handler); it raises
+        ``duckdb.InterruptException`` and the transaction can be rolled back."""
+        self.con.interrupt()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: committed at its end, rolled back on any error.
+
+        A failed COMMIT leaves no transaction to roll back (DuckDB has already aborted it);
+        that is not an error of its own. A full disk raises :class:`StoreFullError`.
+        """
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            self.con.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback()
+            if is_disk_full(exc):
+                raise StoreFullError(
+                    f"no space left on device writing {self.path}; nothing was stored "
+                    "(free some space and run it again)"
+                ) from None
+            raise
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):  # "no transaction is active", or invalidated
+            self.con.execute("ROLLBACK")
 
     def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
         """First value of a query (fetching every row: DuckDB 2 keeps unfinished results)."""
@@ -481,3 +693,268 @@ class Store:
         ).df()
         out[schema.DATE] = pd.to_datetime(out[schema.DATE])
         return out
+
+    # -- snapshots: reports read a copy and leave the file to others (version 3) ------------
+    def snapshot(self) -> Store:
+        """An in-memory copy of every table, read in one transaction.
+
+        A report works on the copy for minutes while this store can be closed at once, so other
+        processes can read and ingest meanwhile. Writing to the copy changes nothing on disk;
+        its ``path`` names this store, for messages.
+
+        Returns
+        -------
+        Store
+            A ``":memory:"`` store at the current schema version with this store's rows (tables
+            this store does not have yet are empty). Close it when done.
+        """
+        present = self._present_tables()
+        snap = Store(":memory:")
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                for name in sorted((TABLES - {"schema_version"}) & present):
+                    snap._load_table(name, self.con.sql(f"SELECT * FROM {name}").to_arrow_table())
+            finally:
+                self.con.execute("ROLLBACK")  # a read: nothing to commit
+        except BaseException:
+            snap.close()
+            raise
+        snap.path = self.path
+        return snap
+
+    def _present_tables(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def _load_table(self, name: str, data: pa.Table) -> None:
+        self.con.register("_src", data)
+        try:
+            self.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _src")
+        finally:
+            self.con.unregister("_src")
+
+    def archive_runs(self, runs: Sequence[ArchiveRun]) -> list[int]:
+        """Archive forecasts in one short transaction, all or none; return their ``run_id``.
+
+        Parameters
+        ----------
+        runs : sequence of ArchiveRun
+            Forecasts made by a report, archived only once its files were written.
+
+        Raises
+        ------
+        StoreError
+            Before anything is written, when a run has an unknown kind, lacks a column or has a
+            missing value in ``yhat`` or an interval bound: a forecast with holes is never
+            archived, so no later report judges against it.
+        """
+        from mashdemand import __version__
+
+        rows = [run.rows() for run in runs]
+        for run, r in zip(runs, rows, strict=True):
+            holes = _rows_without_values(r)
+            if holes:
+                raise StoreError(
+                    f"forecast to archive ({run.freq}, {run.kind}): {holes} row(s) without a "
+                    "value; not archived"
+                )
+        if not runs:
+            return []
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            first = int(self.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM forecast_runs"))
+            ids = list(range(first, first + len(runs)))
+            for run_id, run, r in zip(ids, runs, rows, strict=True):
+                self.con.execute(
+                    "INSERT INTO forecast_runs "
+                    "VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, *run.record(), __version__],
+                )
+                r.insert(0, "run_id", run_id)
+                self.append("forecast_archive", r, ("run_id", *ARCHIVE_COLUMNS))
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return ids
+
+    # -- housekeeping and its audit trail (version 3) --------------------------------------
+    def hub_overview(self) -> pd.DataFrame:
+        """Each hub in ``contacts``: ``hub, contacts, first_received, last_received,
+        quarantined`` (local dates; quarantined rows whose hub text normalises to the hub,
+        including rows kept when a hub was removed)."""
+        import pandas as pd
+
+        from mashdemand.ingest.parsing import TOKEN_SQL
+
+        norm = TOKEN_SQL[schema.HUB].format(c="hub")
+        out = self.con.execute(
+            f"""
+            WITH c AS (
+                SELECT hub, count(*) AS contacts, min(received_date) AS first_received,
+                       max(received_date) AS last_received
+                FROM contacts GROUP BY hub
+            ),
+            q AS (
+                SELECT {norm} AS hub, count(*) AS quarantined FROM quarantine
+                WHERE hub IS NOT NULL GROUP BY 1
+            )
+            SELECT c.*, coalesce(q.quarantined, 0)::BIGINT AS quarantined
+            FROM c LEFT JOIN q USING (hub) ORDER BY hub
+            """
+        ).df()
+        for c in ("first_received", "last_received"):
+            out[c] = pd.to_datetime(out[c])
+        return out
+
+    def remove_hub(self, hub: str, reason: str) -> int:
+        """Remove every contact of ``hub`` in one transaction; return how many.
+
+        The rows are not lost: they move to ``quarantine`` with reason ``hub_removed`` (the
+        canonical columns as text; times as ISO 8601 UTC, so the rows can be read again), and
+        the removal is recorded in ``audit`` with ``reason``.
+
+        Raises
+        ------
+        StoreError
+            The hub is not in the store, or the reason is empty.
+        """
+        reason = " ".join(str(reason).split())
+        if not reason:
+            raise StoreError("removing a hub needs a reason (--reason)")
+        n = int(self.scalar("SELECT count(*) FROM contacts WHERE hub = ?", [hub]))
+        if n == 0:
+            hubs = ", ".join(self.hubs()) or "none"
+            raise StoreError(f"{self.path}: no hub {hub!r} in the store (hubs: {hubs})")
+        iso = "strftime({c}, '%Y-%m-%dT%H:%M:%S') || '+00:00'"
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                f"""
+                INSERT INTO quarantine ({", ".join(QUARANTINE_COLUMNS)})
+                SELECT c.ingest_id,
+                       (SELECT any_value(i.file) FROM ingests i WHERE i.ingest_id = c.ingest_id),
+                       c.row_number, '{HUB_REMOVED}', '{HUB_REMOVED}: ' || ?, c.contact_id,
+                       {iso.format(c="c.received_at_utc")}, c.hub, c.source, c.subject,
+                       c.priority, c.category, lower(CAST(c.rpa AS VARCHAR)),
+                       {iso.format(c="c.decided_at_utc")}, c.outcome, c.row_hash
+                FROM contacts c WHERE c.hub = ?
+                """,
+                [reason, hub],
+            )
+            self.con.execute("DELETE FROM contacts WHERE hub = ?", [hub])
+            self._record_audit("remove_hub", hub, n, reason)
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return n
+
+    def _record_audit(self, action: str, hub: str | None, rows: int, reason: str) -> None:
+        from mashdemand import __version__
+
+        self.con.execute(
+            "INSERT INTO audit SELECT coalesce(max(audit_id), 0) + 1, now()::TIMESTAMP, ?, ?, ?, "
+            "?, ? FROM audit",
+            [action, hub, rows, reason, __version__],
+        )
+
+    def audit_log(self) -> pd.DataFrame:
+        """Housekeeping done to the store, oldest first: ``audit_id, created_at (UTC), action,
+        hub, rows_affected, reason, package_version`` (empty for a store from before
+        version 3)."""
+        import pandas as pd
+
+        if "audit" not in self._present_tables():
+            return pd.DataFrame(columns=list(AUDIT_COLUMNS))
+        return self.con.execute(
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit ORDER BY audit_id"
+        ).df()
+
+
+HUB_REMOVED = "hub_removed"
+"""Quarantine reason of the contacts of a hub removed by :meth:`Store.remove_hub`."""
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "audit_id",
+    "created_at",
+    "action",
+    schema.HUB,
+    "rows_affected",
+    "reason",
+    "package_version",
+)
+ARCHIVE_KINDS: tuple[str, ...] = ("archived", "reconstructed")
+
+
+@dataclass(frozen=True, eq=False)
+class ArchiveRun:
+    """A forecast waiting to be archived by :meth:`Store.archive_runs`.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The CONTRACTS.md forecast columns; split rows (a ``priority``, ``source`` or
+        ``subject`` other than ``ALL``) are not archived.
+    freq : str
+        The forecast's period (``day``, ``fy``...).
+    data_window : tuple of date-like
+        First and last day of the data the forecast saw.
+    kind : str
+        ``archived`` (made by a report) or ``reconstructed`` (made afterwards from the data
+        before the quarter).
+    report_quarter, scenario, models
+        What made it, as shown in later reports.
+    """
+
+    frame: pd.DataFrame
+    freq: str
+    data_window: tuple[object, object]
+    kind: str = "archived"
+    report_quarter: str | None = None
+    scenario: str = ""
+    models: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in ARCHIVE_KINDS:
+            raise StoreError(f"archive kind {self.kind!r}: use archived or reconstructed")
+
+    def rows(self) -> pd.DataFrame:
+        """The rows to archive: hub totals and ``ALL``, ``ARCHIVE_COLUMNS``, dates as dates."""
+        import pandas as pd
+
+        rows = self.frame
+        for d in SPLIT_DIMENSIONS:
+            if d in rows.columns:
+                rows = rows[rows[d].astype(str) == schema.FORCE_TOTAL]
+        missing = [c for c in ARCHIVE_COLUMNS if c not in rows.columns]
+        if missing:
+            raise StoreError(f"forecast to archive: missing column(s) {', '.join(missing)}")
+        rows = rows[list(ARCHIVE_COLUMNS)].reset_index(drop=True)
+        rows[schema.DATE] = pd.to_datetime(rows[schema.DATE]).dt.date
+        return rows
+
+    def missing_values(self) -> int:
+        """Rows to archive with no ``yhat`` or interval bound (such a run is not archived)."""
+        return _rows_without_values(self.rows())
+
+    def record(self) -> list[object]:
+        """``kind, report_quarter, freq, data_start, data_end, scenario, models`` as stored."""
+        import pandas as pd
+
+        return [
+            self.kind,
+            self.report_quarter,
+            self.freq,
+            pd.Timestamp(self.data_window[0]).date(),
+            pd.Timestamp(self.data_window[1]).date(),
+            self.scenario,
+            ",".join(self.models),
+        ]
+
+
+def _rows_without_values(rows: pd.DataFrame) -> int:
+    """Rows with no ``yhat`` or interval bound."""
+    return int(rows[list(ARCHIVE_COLUMNS[2:])].isna().any(axis=1).sum())

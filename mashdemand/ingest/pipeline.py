@@ -31,10 +31,25 @@ import pyarrow as pa
 from mashdemand import schema
 from mashdemand.ingest import parsing
 from mashdemand.ingest.readers import IngestError, RawTable, load_mapping, read_table
-from mashdemand.store import CONTACT_TABLE_COLUMNS, Store
+from mashdemand.safety import (
+    Interrupted,
+    SignalGuard,
+    make_private,
+    private_umask,
+    stop_on_signals,
+)
+from mashdemand.store import (
+    CONTACT_TABLE_COLUMNS,
+    Store,
+    StoreError,
+    StoreFullError,
+    check_store_file,
+    is_disk_full,
+)
 
 # Quarantine reasons, in the order a row's primary reason is chosen (see parsing.parse_sql).
 REASONS: tuple[str, ...] = (
+    "unbalanced_quote",
     "malformed_row",
     "missing_contact_id",
     "missing_received_at",
@@ -95,10 +110,14 @@ class IngestSummary:
         return asdict(self)
 
     def to_json(self, path: str | Path | None = None) -> str:
+        """The summary as JSON text; with ``path``, also written there, readable by its owner
+        only (``0600``; a folder it creates ``0700``)."""
         text = json.dumps(self.to_dict(), indent=2)
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text + "\n", encoding="utf-8")
+            with private_umask():
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).write_text(text + "\n", encoding="utf-8")
+            make_private(path)
         return text
 
 
@@ -192,13 +211,18 @@ def _process(
             WHERE p.reason IS NOT NULL OR s.status LIKE 'conflict%'
             """
         )
-        if raw.malformed:
-            con.register("_bad", pa.table({"row_number": pa.array(raw.malformed, pa.int64())}))
-            con.execute(
-                "INSERT INTO _q SELECT row_number, 'malformed_row', 'malformed_row', NULL, NULL "
-                "FROM _bad"
-            )
-            con.unregister("_bad")
+        # Rows the reader could not split into columns: row number and reason only.
+        for reason, rows in (
+            ("malformed_row", raw.malformed),
+            ("unbalanced_quote", raw.unbalanced),
+        ):
+            if rows:
+                con.register("_bad", pa.table({"row_number": pa.array(rows, pa.int64())}))
+                con.execute(
+                    f"INSERT INTO _q SELECT row_number, '{reason}', '{reason}', NULL, NULL "
+                    "FROM _bad"
+                )
+                con.unregister("_bad")
         sha = sha256.result()
         con.execute(
             f"""
@@ -250,7 +274,7 @@ def _process(
     quarantined = sum(reasons.values())
     return FileSummary(
         file=file,
-        rows_read=table.num_rows + len(raw.malformed),
+        rows_read=table.num_rows + len(raw.malformed) + len(raw.unbalanced),
         rows_accepted=int(statuses.get("accepted", 0)),
         rows_duplicate=int(statuses.get("duplicate", 0)),
         rows_quarantined=int(quarantined),
@@ -274,8 +298,15 @@ def ingest_contacts(
     store: str | Path | Store = "data/mashdemand.duckdb",
     mapping: str | Path | dict[str, str] | None = None,
     now: datetime | None = None,
+    wait: float = 0,
 ) -> IngestSummary:
     """Load contact-log exports into the store (CONTRACTS.md ``ingest``).
+
+    All files are read and written in one transaction: the run is stored whole or not at all.
+    SIGINT (Ctrl-C) and SIGTERM stop the running query, roll back and raise
+    :class:`~mashdemand.safety.Interrupted`; a full disk rolls back and raises
+    :class:`~mashdemand.store.StoreFullError`. A store file created by a run that stored
+    nothing is removed again.
 
     Parameters
     ----------
@@ -287,6 +318,8 @@ def ingest_contacts(
         Column mapping (TOML file ``[columns] canonical = "Export Name"``, or the dict).
     now : datetime, optional
         UTC time used to reject future dates (default: now).
+    wait : float
+        Seconds to wait for another process to release the store [s] (default: refuse at once).
 
     Returns
     -------
@@ -296,53 +329,104 @@ def ingest_contacts(
     ------
     IngestError
         A file cannot be read at all; nothing is written.
+    StoreError
+        The store cannot be opened, is in use (:class:`~mashdemand.store.StoreInUseError`) or
+        the disk is full (:class:`~mashdemand.store.StoreFullError`); nothing is written.
+    Interrupted
+        SIGINT or SIGTERM arrived; nothing is written.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
-    cols = mapping if isinstance(mapping, dict) else load_mapping(mapping)
-    raws = [read_table(p, cols) for p in paths]  # all files checked before any write
-    if not raws:
-        raise IngestError("no files given")
-    now = datetime.now(UTC) if now is None else now
     own = not isinstance(store, Store)
-    st = Store(store) if own else store
-    try:
-        st.con.execute("BEGIN TRANSACTION")
+    if own and str(store) != ":memory:":
+        check_store_file(Path(store))  # before spending time reading the files
+    with stop_on_signals() as guard:
+        cols = mapping if isinstance(mapping, dict) else load_mapping(mapping)
+        raws = []
+        for p in paths:  # all files checked before any write
+            raws.append(read_table(p, cols))
+            guard.check()
+        if not raws:
+            raise IngestError("no files given")
+        now = datetime.now(UTC) if now is None else now
+        st = Store(store, wait=wait) if own else store
+        guard.on_signal = st.interrupt
+        stored = False
         try:
-            files = []
-            # File checksums (for the ingest log and quarantine keys) are computed on a thread
-            # while DuckDB parses: hashlib releases the GIL.
-            pool = ThreadPoolExecutor(max_workers=1)
-            shas = [pool.submit(_sha256, raw.path) for raw in raws]
-            pool.shutdown(wait=False)
-            for raw, sha_future in zip(raws, shas, strict=True):
-                ingest_id = st.next_ingest_id()
-                fs = _process(raw, st, ingest_id, now, sha_future)
-                sha = sha_future.result()
-                st.con.execute(
-                    "INSERT INTO ingests VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        ingest_id,
-                        fs.file,
-                        sha,
-                        fs.rows_read,
-                        fs.rows_accepted,
-                        fs.rows_duplicate,
-                        fs.rows_quarantined,
-                        fs.rows_conflict,
-                        fs.dropped_columns,
-                        _version(),
-                    ],
-                )
-                files.append(fs)
-            st.con.execute("COMMIT")
-        except BaseException:
-            st.con.execute("ROLLBACK")
+            guard.check()
+            files = _store_files(st, raws, now, guard)
+            stored = True
+        except Exception as exc:
+            if is_disk_full(exc) and not isinstance(exc, StoreError):
+                raise StoreFullError(
+                    f"no space left on device writing {st.path}; nothing was stored"
+                ) from None
             raise
-    finally:
-        if own:
-            st.close()
+        finally:
+            guard.on_signal = None
+            if own:
+                _close(st, stored)
+        if guard.signum is not None:  # arrived while committing: the commit stands
+            raise Interrupted(guard.signum, "the run had just been committed and is stored")
     return _combine(str(st.path), files)
+
+
+def _store_files(
+    st: Store, raws: list[RawTable], now: datetime, guard: SignalGuard
+) -> list[FileSummary]:
+    """Process every file inside one transaction; commit only if no signal has arrived."""
+    files = []
+    with st.transaction():
+        # File checksums (for the ingest log and quarantine keys) are computed on a thread
+        # while DuckDB parses: hashlib releases the GIL.
+        pool = ThreadPoolExecutor(max_workers=1)
+        shas = [pool.submit(_sha256, raw.path) for raw in raws]
+        pool.shutdown(wait=False)
+        for raw, sha_future in zip(raws, shas, strict=True):
+            ingest_id = st.next_ingest_id()
+            fs = _process(raw, st, ingest_id, now, sha_future)
+            _record_ingest(st, ingest_id, fs, sha_future.result())
+            files.append(fs)
+            guard.check()
+        guard.check()
+        guard.hold()  # from here the COMMIT runs to its end
+    return files
+
+
+def _record_ingest(st: Store, ingest_id: int, fs: FileSummary, sha: str) -> None:
+    st.con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ingest_id,
+            fs.file,
+            sha,
+            fs.rows_read,
+            fs.rows_accepted,
+            fs.rows_duplicate,
+            fs.rows_quarantined,
+            fs.rows_conflict,
+            fs.dropped_columns,
+            _version(),
+        ],
+    )
+
+
+def _close(st: Store, stored: bool) -> None:
+    """Close a store this call opened; after a failed run, a store file the run created is
+    removed again (it holds nothing), and an error on closing does not hide the first one."""
+    try:
+        st.close()
+    except duckdb.Error:
+        if stored:
+            raise
+    if st.created and not stored:
+        _remove_store(Path(st.path))
+
+
+def _remove_store(path: Path) -> None:
+    """Delete a store file this run created and left empty, with DuckDB's side files."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
 
 
 def _combine(store: str, files: list[FileSummary]) -> IngestSummary:
