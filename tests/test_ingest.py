@@ -365,14 +365,14 @@ def test_cli_summary_json(tmp_path):
 def test_store_schema_version_and_newer_store(tmp_path):
     p = tmp_path / "s.duckdb"
     with Store(p) as st:
-        assert st.schema_version() == SCHEMA_VERSION == 2
+        assert st.schema_version() == SCHEMA_VERSION == 3
         st.con.execute("INSERT INTO schema_version VALUES (99, 'future', now()::TIMESTAMP)")
     with pytest.raises(StoreError, match="newer"):
         Store(p)
     con = duckdb.connect(str(tmp_path / "other.duckdb"))
     con.close()
     with Store(tmp_path / "other.duckdb") as st:  # an empty DuckDB file is migrated
-        assert st.schema_version() == 2
+        assert st.schema_version() == 3
 
 
 def test_daily_counts_zero_filled_and_additive(tmp_path, store_path):
@@ -396,10 +396,14 @@ def test_daily_counts_zero_filled_and_additive(tmp_path, store_path):
 
 
 def test_uk_summer_time_arithmetic_matches_tzdata_hour_by_hour():
-    """The SQL rule for Europe/London equals tzdata at every half hour, 2000-2040."""
+    """The SQL rule for Europe/London equals tzdata at every half hour, 2000-2037.
+
+    2037 is the last year: some builds of the tz database (and pandas' reading of it) list no
+    transitions after 2037 and keep GMT all year from 2038, while the UK rule goes on.
+    """
     from mashdemand.ingest.parsing import _connect
 
-    utc = pd.date_range("2000-01-01", "2040-12-31 23:30", freq="30min")
+    utc = pd.date_range("2000-01-01", "2037-12-31 23:30", freq="30min")
     local = utc.tz_localize("UTC").tz_convert("Europe/London").tz_localize(None)
     con = _connect()
     con.register("t", pd.DataFrame({"utc": utc, "local": local}))
@@ -411,5 +415,5 @@ def test_uk_summer_time_arithmetic_matches_tzdata_hour_by_hour():
     # occurrence is taken: exactly two half-hours a year map back one hour early.
     back = got["u"].to_numpy()
     differ = back != utc.to_numpy()
-    assert differ.sum() == 2 * 41
+    assert differ.sum() == 2 * 38
     assert ((utc.to_numpy()[differ] - back[differ]) == pd.Timedelta(hours=1).to_timedelta64()).all()

@@ -1,8 +1,9 @@
 """Forecast against what happened: the archived forecast of a quarter, judged honestly.
 
-Each report run archives its daily forecast in the store (:meth:`Store.archive_forecast`). The
-next quarter's report looks up the latest daily forecast made *before* that quarter began (its
-data ended before the quarter's first day) and compares it with the contacts that arrived.
+Each report run archives its daily forecast in the store (:meth:`Store.archive_runs`, once the
+report's files are written). The next quarter's report looks up the latest daily forecast made
+*before* that quarter began (its data ended before the quarter's first day) and compares it with
+the contacts that arrived.
 """
 
 from __future__ import annotations
@@ -11,31 +12,66 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
-from mashdemand.store import Store
+from mashdemand.store import ArchiveRun, Store
 
-__all__ = ["compare_with_actual", "find_forecast_for"]
+__all__ = ["compare_with_actual", "find_forecast_for", "forecast_from_run"]
 
 
 def find_forecast_for(store: Store, quarter: pd.Period) -> tuple[dict, pd.DataFrame] | None:
     """The latest archived daily forecast made from data ending before ``quarter`` and covering
     all of it, as ``(run record, forecast frame)``; None when there is none.
 
-    An ``archived`` run (made by an earlier report) is preferred to a ``reconstructed`` one.
+    An ``archived`` run (made by an earlier report) is preferred to a ``reconstructed`` one. A
+    run with a missing value in the quarter (archived by an older version) is passed over.
     """
     runs = store.forecast_runs()
     if runs.empty:
         return None
-    q0, q1 = quarter.start_time.normalize(), quarter.end_time.normalize()
+    q0 = quarter.start_time.normalize()
     runs = runs[(runs["freq"] == "day") & (runs["data_end"] < q0)]
     for kind in ("archived", "reconstructed"):
         for run in runs[runs["kind"] == kind].sort_values("run_id", ascending=False).itertuples():
-            fc = store.archived_forecast(int(run.run_id))
-            span = fc[schema.DATE]
-            if len(fc) and span.min() <= q0 and span.max() >= q1:
+            fc = quarter_covered(store.archived_forecast(int(run.run_id)), quarter)
+            if fc is not None:
                 rec = run._asdict()
                 rec.pop("Index", None)
-                return rec, fc[(span >= q0) & (span <= q1)].reset_index(drop=True)
+                return rec, fc
     return None
+
+
+def forecast_from_run(run: ArchiveRun, quarter: pd.Period) -> tuple[dict, pd.DataFrame] | None:
+    """A forecast not archived yet (a report's reconstructed one) as :func:`find_forecast_for`
+    returns it, ``run_id`` None; None unless it covers ``quarter`` without missing values."""
+    fc = quarter_covered(run.rows().assign(date=lambda d: pd.to_datetime(d[schema.DATE])), quarter)
+    if fc is None:
+        return None
+    kind, report_quarter, freq, start, end, scenario, models = run.record()
+    rec = {
+        "run_id": None,
+        "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+        "kind": kind,
+        "report_quarter": report_quarter,
+        "freq": freq,
+        "data_start": pd.Timestamp(start),
+        "data_end": pd.Timestamp(end),
+        "scenario": scenario,
+        "models": models,
+        "package_version": None,
+    }
+    return rec, fc
+
+
+def quarter_covered(fc: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame | None:
+    """The rows of a daily forecast ``hub, date, yhat, lo80...`` in ``quarter``; None unless it
+    covers the whole quarter with a value on every row."""
+    q0, q1 = quarter.start_time.normalize(), quarter.end_time.normalize()
+    span = fc[schema.DATE]
+    if not len(fc) or span.min() > q0 or span.max() < q1:
+        return None
+    rows = fc[(span >= q0) & (span <= q1)].reset_index(drop=True)
+    if rows[[schema.YHAT, "lo80", "hi80"]].isna().any().any():
+        return None
+    return rows
 
 
 def compare_with_actual(

@@ -63,12 +63,13 @@ def plot_quarantine(quarantine: pd.DataFrame, ax=None) -> Figure:
     return fig
 
 
-def _quarter_arrivals(store: Any, q: pd.Period) -> pd.DataFrame:
-    """Record-level arrivals in the quarter: ``hub, received_date, received_hour`` (local)."""
+def _quarter_arrivals(store: Any, q: pd.Period, hubs: list[str]) -> pd.DataFrame:
+    """Record-level arrivals of ``hubs`` in the quarter: ``hub, received_date, received_hour``
+    (local)."""
     return store.con.execute(
         "SELECT hub, received_date, received_hour FROM contacts "
-        "WHERE received_date BETWEEN ? AND ?",
-        [q.start_time.date(), q.end_time.date()],
+        "WHERE received_date BETWEEN ? AND ? AND list_contains(?, hub)",
+        [q.start_time.date(), q.end_time.date(), hubs],
     ).df()
 
 
@@ -94,7 +95,7 @@ def report_figures(
     figs["monthly_by_hub"] = plots.plot_monthly_by_hub(recent)
     figs["monthly_by_source"] = plots.plot_monthly_by_source(recent)
     if record_hubs:
-        figs["hour_of_week"] = plots.plot_hour_of_week(_quarter_arrivals(store, q))
+        figs["hour_of_week"] = plots.plot_hour_of_week(_quarter_arrivals(store, q, record_hubs))
     near = result.near_term
     figs["fan_daily"] = near.plot(schema.FORCE_TOTAL, history_periods=365)
     figs["fy_projection"] = plot_fy_projection(result.frame, history=daily)

@@ -24,14 +24,20 @@ import pandas as pd
 
 from mashdemand import schema
 from mashdemand.calendar import fy_label, fy_start
+from mashdemand.cells import neutralise
 from mashdemand.forecast.api import Scenario
+from mashdemand.hubs import validate_hubs
 from mashdemand.report.quarterly import (
     ReportError,
     ReportInputs,
+    check_report_outputs,
     complete_fy_totals,
     crosstab,
+    forecastable_history,
     fy_projection,
+    left_out_note,
     load_report_history,
+    snapshot_inputs,
     store_crosstab,
     whole_periods,
     window_sum,
@@ -140,12 +146,13 @@ class FmsAppendix:
 # --- inputs -----------------------------------------------------------------------------------
 def read_establishment(path: str | Path) -> pd.DataFrame:
     """The establishment (funded posts) the user supplies: CSV ``hub, role, fte`` or
-    ``hub, fte`` [FTE]. Returns ``hub, role, fte`` (role ``all`` when not given)."""
+    ``hub, fte`` [FTE]. Returns ``hub, role, fte`` (role ``all`` when not given); hubs follow
+    the hub rule (:func:`mashdemand.hubs.validate_hubs`), a bad one is refused naming its row."""
     p = Path(path)
     if not p.exists():
         raise ReportError(f"{p}: establishment file not found")
     try:
-        df = pd.read_csv(p)
+        df = pd.read_csv(p, dtype={schema.HUB: str})
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ReportError(f"{p}: not a CSV ({' '.join(str(exc).split())[:120]})") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
@@ -160,10 +167,9 @@ def read_establishment(path: str | Path) -> pd.DataFrame:
         raise ReportError(
             f"{p}: row {int(bad[0]) + 2}, column fte: {df.loc[bad[0], 'fte']!r} is not an FTE"
         )
+    hubs = validate_hubs(df[schema.HUB], p, column=schema.HUB, error=ReportError)
     role = df["role"].astype(str).str.strip().str.lower() if "role" in df else "all"
-    return pd.DataFrame(
-        {schema.HUB: df[schema.HUB].astype(str).str.strip(), "role": role, "fte": fte}
-    )
+    return pd.DataFrame({schema.HUB: hubs, "role": role, "fte": fte})
 
 
 def timeliness(contacts: pd.DataFrame, holidays: Sequence[Any] = ()) -> pd.DataFrame:
@@ -211,6 +217,20 @@ def timeliness(contacts: pd.DataFrame, holidays: Sequence[Any] = ()) -> pd.DataF
             "met": met,
         }
     )
+
+
+def decided_contacts(
+    store: Store, start: pd.Timestamp, end: pd.Timestamp, hubs: Sequence[str]
+) -> pd.DataFrame:
+    """Contacts of ``hubs`` received from ``start`` to ``end`` with their decision times, for
+    :func:`timeliness`: ``hub, priority, subject, received_at_utc, decided_at_utc,
+    received_date, decided_date`` (local dates)."""
+    return store.con.execute(
+        "SELECT hub, priority, subject, received_at_utc, decided_at_utc, received_date, "
+        "CAST(timezone('Europe/London', timezone('UTC', decided_at_utc)) AS DATE) AS decided_date "
+        "FROM contacts WHERE received_date BETWEEN ? AND ? AND list_contains(?, hub)",
+        [start.date(), end.date(), list(hubs)],
+    ).df()
 
 
 # --- the build --------------------------------------------------------------------------------
@@ -265,9 +285,14 @@ def build_fms_appendix(
     rule = rule or DisclosureRule()
     cfg = staffing_config or load_config()
     daily, record_hubs, count_hubs = load_report_history(store, counts)
+    last_day = daily[schema.DATE].max()
+    # A stray hub (a mistyped name, a few contacts) is left out and named, not fatal.
+    daily, left_out = forecastable_history(daily, last_day)
+    kept = set(daily[schema.HUB])
+    record_hubs = [h for h in record_hubs if h in kept]
+    count_hubs = [h for h in count_hubs if h in kept]
     cur0 = pd.Timestamp(year=year - 1, month=4, day=1)
     cur1 = pd.Timestamp(year=year, month=3, day=31)
-    last_day = daily[schema.DATE].max()
     if last_day < cur1:
         raise ReportError(
             f"FMS {year} reports financial year {fy_label(cur0)} as current demand, but the data "
@@ -297,14 +322,8 @@ def build_fms_appendix(
     c_prev, c_now = t_now.columns[1], t_now.columns[2]
     t_now["change_pct"] = (100 * (t_now[c_now] / t_now[c_prev] - 1)).round(1)
     t_src = crosstab(window_sum(daily, cur0, cur1, [schema.HUB, schema.SOURCE]), schema.SOURCE)
-    t_pri = store_crosstab(store, schema.PRIORITY, cur0, cur1)
-
-    rec = store.con.execute(
-        "SELECT hub, priority, subject, received_at_utc, decided_at_utc, received_date, "
-        "CAST(timezone('Europe/London', timezone('UTC', decided_at_utc)) AS DATE) AS decided_date "
-        "FROM contacts WHERE received_date BETWEEN ? AND ?",
-        [cur0.date(), cur1.date()],
-    ).df()
+    t_pri = store_crosstab(store, schema.PRIORITY, cur0, cur1, hubs)
+    rec = decided_contacts(store, cur0, cur1, hubs)
     bar.update()
 
     # --- demand ahead: the principal and scenarios --------------------------------------------
@@ -359,7 +378,7 @@ def build_fms_appendix(
 
     # --- workforce: FTE required per projection year vs establishment ------------------------
     fc_hubs, quarters = workforce_forecast(principal, fys)
-    recs = profile_contacts(store) if record_hubs else None
+    recs = profile_contacts(store, hubs=record_hubs) if record_hubs else None
     plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=quarters)
     bar.update()
     bar.close()
@@ -626,6 +645,9 @@ def build_fms_appendix(
             + ", ".join(count_hubs)
             + ") use the pooled arrival profile of hubs with record-level logs."
         )
+    if len(left_out):
+        note = left_out_note(left_out, last_day)
+        assumptions.append(note[0].upper() + note[1:] + ".")
     sources = [
         (
             "Contact logs: the force's MASH case system (Robotic Process Automation exports), "
@@ -657,6 +679,7 @@ def build_fms_appendix(
         "projection": dict(zip(fy_names, t_proj["forecast"], strict=True)),
         "fte_required": dict(zip(fy_names, t_wf["fte_required"], strict=True)),
         "suppressed_cells": sum(t.n_suppressed for t in tables),
+        "left_out": left_out.to_dict("records"),
     }
     return FmsAppendix(
         year=year,
@@ -909,26 +932,26 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
         "Contents",
         *[f"{t.key}: {t.title}" for t in app.tables],
     ]
-    for i, text in enumerate(lines, start=1):
-        cover.cell(row=i, column=1, value=text)
+    for text in lines:
+        _append_text_row(cover, [text])
     cover["A1"].font = Font(bold=True, size=14)
     notes = wb.create_sheet("Notes")
     rows = [("Symbol", "Meaning"), *GSS_SYMBOLS.items(), ("", "")]
     rows += [("Assumption", a) for a in app.assumptions]
     rows += [("Source", s) for s in app.sources]
     for r_ in rows:
-        notes.append(list(r_))
+        _append_text_row(notes, list(r_))
     notes["A1"].font = notes["B1"].font = Font(bold=True)
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 120
     head_fill = PatternFill("solid", fgColor="0B2545")
     for n, t in enumerate(app.tables, start=1):
         ws = wb.create_sheet(f"Table_{n}")
-        ws.append([t.title])
+        _append_text_row(ws, [t.title])
         ws["A1"].font = Font(bold=True, size=12)
         if t.note:
-            ws.append([t.note])
-        ws.append([_header(c) for c in t.published.columns])
+            _append_text_row(ws, [t.note])
+        _append_text_row(ws, [_header(c) for c in t.published.columns])
         hr = ws.max_row
         for cell in ws[hr]:
             cell.font = Font(bold=True, color="FFFFFF")
@@ -943,7 +966,7 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
                     vals.append(NOT_AVAILABLE)
                 else:
                     vals.append(float(v) if isinstance(v, (float, np.floating)) else int(v))
-            ws.append(vals)
+            _append_text_row(ws, vals)
             for cell in ws[ws.max_row][1:]:
                 cell.alignment = Alignment(horizontal="right")
                 if isinstance(cell.value, float):
@@ -957,6 +980,19 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(str(path))
     return path
+
+
+def _append_text_row(ws: Any, values: list[Any]) -> None:
+    """Append a row to a worksheet with no live formula in it.
+
+    openpyxl stores any string beginning with ``=`` as a formula; text from the data (hub
+    names, categories, notes, option labels) could be one (``=HYPERLINK(...)``). Each string is
+    neutralised (:func:`mashdemand.cells.neutralise`: a leading ``'``) and typed as a string.
+    """
+    ws.append([neutralise(v) for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def run_fms_appendix(
@@ -978,19 +1014,18 @@ def run_fms_appendix(
     from mashdemand.drivers import read_housing, read_population
     from mashdemand.staffing import load_config
 
+    stem = f"fms_{year}_mash_appendix" + ("_internal" if internal else "")
+    out = Path(out)
+    outputs = {"docx": out / f"{stem}.docx", "xlsx": out / f"{stem}.xlsx"}
+    check_report_outputs(list(outputs.values()), inputs, also=[establishment, config])
     cfg = load_config(config)
     pop = read_population(inputs.population) if inputs.population else None
     hou = read_housing(inputs.housing) if inputs.housing else None
     est = read_establishment(establishment) if establishment else None
-    if inputs.contacts:
-        from mashdemand.ingest import ingest_contacts
-
-        ingest_contacts(list(inputs.contacts), store=inputs.store, mapping=inputs.mapping)
-    elif not inputs.store.exists():
-        raise ReportError(f"{inputs.store}: store not found; give --contacts or run ingest")
-    with Store(inputs.store, read_only=True) as st:
+    # The appendix reads an in-memory copy: ingest and readers are not blocked meanwhile.
+    with snapshot_inputs(inputs) as snap:
         app = build_fms_appendix(
-            st,
+            snap,
             year,
             counts=inputs.counts,
             population=pop,
@@ -1004,11 +1039,9 @@ def run_fms_appendix(
             progress=progress,
             models=models,
         )
-    stem = f"fms_{year}_mash_appendix" + ("_internal" if internal else "")
-    out = Path(out)
     paths = {
-        "docx": write_docx(app, out / f"{stem}.docx"),
-        "xlsx": write_xlsx(app, out / f"{stem}.xlsx"),
+        "docx": write_docx(app, outputs["docx"]),
+        "xlsx": write_xlsx(app, outputs["xlsx"]),
     }
     from mashdemand.report.render import close_figures
 

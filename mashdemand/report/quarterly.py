@@ -29,20 +29,31 @@ import pandas as pd
 from mashdemand import schema
 from mashdemand.calendar import fy_label, fy_start
 from mashdemand.forecast.api import ForecastError, ForecastResult, Scenario, forecast
-from mashdemand.store import Store
+from mashdemand.store import ArchiveRun, Store
 
 __all__ = [
     "QuarterlyReport",
     "ReportError",
     "build_quarterly",
     "default_quarter",
+    "left_out_text",
     "load_report_history",
     "parse_quarter",
+    "split_forecastable",
     "whole_periods",
 ]
 
 NEXT_FYS = 4
 """Financial years projected after the current one (the FMS asks for four)."""
+
+STORE_WAIT_SECONDS = 60.0
+"""How long a report waits for another process (an ingest) to let go of the store, for its
+snapshot and for archiving at the end [s]: both are brief, and waiting beats losing the run."""
+
+MIN_HISTORY_DAYS = 14
+"""A hub is forecast only when its contacts span at least this many days (first to last,
+inclusive: the daily models need two weeks) and number at least this many; a mistyped hub with a
+handful of contacts is left out of the report, named in its notes, instead of stopping it."""
 
 
 class ReportError(ValueError):
@@ -68,6 +79,9 @@ class QuarterlyReport:
         Headline numbers quoted in the text (and checked by the tests).
     notes : list of str
         Fallbacks and caveats met in this run.
+    pending_runs : list of ArchiveRun
+        This run's forecasts for the store's archive (:meth:`Store.archive_runs`), kept only
+        once the report is written: a failed report archives nothing.
     """
 
     quarter: pd.Period
@@ -77,6 +91,7 @@ class QuarterlyReport:
     notes: list[str]
     forecast: ForecastResult | None = None
     plan: Any = None
+    pending_runs: list[ArchiveRun] = field(default_factory=list)
     created_at: str = field(
         default_factory=lambda: pd.Timestamp.now(tz="Europe/London").isoformat()
     )
@@ -182,6 +197,91 @@ def load_report_history(
     return daily.reset_index(drop=True), record_hubs, count_hubs
 
 
+def split_forecastable(daily: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a daily history into the hubs with enough of it to forecast and the others.
+
+    Parameters
+    ----------
+    daily : DataFrame
+        ``hub, [splits...], date, contacts`` [contacts/day], cut where the report's data end.
+
+    Returns
+    -------
+    kept : DataFrame
+        The rows of the hubs whose contacts span at least :data:`MIN_HISTORY_DAYS` days and
+        number at least as many.
+    left_out : DataFrame
+        ``hub, contacts, days`` of the others [contacts], [days from first to last contact].
+
+    Examples
+    --------
+    >>> days = pd.date_range("2026-01-01", periods=30)
+    >>> daily = pd.concat([pd.DataFrame({"hub": "slough", "date": days, "contacts": 5}),
+    ...                    pd.DataFrame({"hub": "sluogh", "date": days[:2], "contacts": [2, 1]})])
+    >>> kept, left = split_forecastable(daily)
+    >>> sorted(kept["hub"].unique()), left.to_dict("records")
+    (['slough'], [{'hub': 'sluogh', 'contacts': 3, 'days': 2}])
+    """
+    seen = daily[daily[schema.CONTACTS] > 0]
+    per_hub = seen.groupby(schema.HUB).agg(
+        contacts=(schema.CONTACTS, "sum"), first=(schema.DATE, "min"), last=(schema.DATE, "max")
+    )
+    per_hub = per_hub.reindex(sorted(daily[schema.HUB].unique()))
+    days = ((per_hub["last"] - per_hub["first"]).dt.days + 1).fillna(0).astype("int64")
+    contacts = per_hub["contacts"].fillna(0).astype("int64")
+    short = (days < MIN_HISTORY_DAYS) | (contacts < MIN_HISTORY_DAYS)
+    left = pd.DataFrame(
+        {schema.HUB: per_hub.index[short], "contacts": contacts[short], "days": days[short]}
+    ).reset_index(drop=True)
+    kept = daily[~daily[schema.HUB].isin(left[schema.HUB])].reset_index(drop=True)
+    return kept, left
+
+
+def left_out_text(left_out: pd.DataFrame | Sequence[dict[str, Any]]) -> str:
+    """The one line naming the hubs :func:`split_forecastable` left out (its frame, or its
+    records as a report's ``facts["left_out"]`` holds them).
+
+    >>> left_out_text([{"hub": "sluogh", "contacts": 3, "days": 2}])
+    'left out hub(s) sluogh (3 contacts, 2 days of history): too little history to forecast'
+    """
+    hubs = ", ".join(
+        f"{r.hub} ({r.contacts:,} contacts, {r.days:,} days of history)"
+        for r in pd.DataFrame(left_out).itertuples()
+    )
+    return f"left out hub(s) {hubs}: too little history to forecast"
+
+
+def forecastable_history(
+    daily: pd.DataFrame, until: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`split_forecastable`, with a one-line :class:`ReportError` when no hub of
+    ``daily`` (data up to ``until``) has enough history."""
+    if daily.empty:
+        raise ReportError(f"no contacts up to {until:%d/%m/%Y} to forecast from")
+    kept, left = split_forecastable(daily)
+    if kept.empty:
+        hubs = left_out_text(left).removeprefix("left out hub(s) ").split(": ")[0]
+        raise ReportError(
+            f"too little history to forecast any hub up to {until:%d/%m/%Y}: {hubs}; "
+            f"{_HISTORY_RULE}"
+        )
+    return kept, left
+
+
+def left_out_note(left_out: pd.DataFrame, until: pd.Timestamp) -> str:
+    """The report's note on the hubs left out (what, why, and what to do)."""
+    return (
+        f"{left_out_text(left_out)} up to {until:%d/%m/%Y} ({_HISTORY_RULE}); a mistyped hub "
+        "can be removed with mashdemand store remove-hub"
+    )
+
+
+_HISTORY_RULE = (
+    f"a hub needs contacts spanning {MIN_HISTORY_DAYS} days or more, first to last, and "
+    f"{MIN_HISTORY_DAYS} contacts or more"
+)
+
+
 # --- the build --------------------------------------------------------------------------------
 def build_quarterly(
     store: Store,
@@ -203,7 +303,8 @@ def build_quarterly(
     Parameters
     ----------
     store : Store
-        Opened read-write when ``archive`` (the forecast is archived in it).
+        Only read (:func:`run_quarterly` passes a :meth:`Store.snapshot`, so other processes
+        can use the file meanwhile).
     quarter : str or Period, optional
         Calendar quarter reported on; default the last one the data cover completely. Only the
         data up to its last day are used.
@@ -216,16 +317,20 @@ def build_quarterly(
     staffing_config : StaffingConfig, optional
         Default: the shipped, sourced defaults.
     archive : bool
-        Keep this run's forecasts in the store's archive.
+        Collect this run's forecasts in ``pending_runs``, for the store's archive.
     reconstruct : bool
         When no forecast of the report quarter was archived before it began, make one now from
-        the data up to the day before the quarter (labelled *reconstructed*) and archive it.
+        the data up to the day before the quarter (labelled *reconstructed*; in
+        ``pending_runs`` when ``archive``).
     jobs : int
         Parallel workers for the model fits and the staffing plan.
     progress : bool
         Show a progress bar over the stages.
     models : sequence of str, optional
         Override the daily models (tests use a fast set); default the package defaults.
+
+    Hubs with too little history before the quarter ends (:func:`split_forecastable`) are left
+    out of every table and named in the notes and ``facts["left_out"]``.
     """
     from tqdm.auto import tqdm
 
@@ -250,17 +355,23 @@ def build_quarterly(
     last_day = daily_all[schema.DATE].max()
     q = parse_quarter(quarter) if isinstance(quarter, str) else quarter
     q = q or default_quarter(last_day)
-    q0, q1 = q.start_time.normalize(), q.end_time.normalize()
+    q1 = q.end_time.normalize()
     if q1 > last_day:
         raise ReportError(
             f"quarter {q} runs to {q1:%d/%m/%Y} but the data end on "
             f"{last_day:%d/%m/%Y}; choose {default_quarter(last_day)} or earlier"
         )
     daily = daily_all[daily_all[schema.DATE] <= q1]
-    hub_first = daily.groupby(schema.HUB)[schema.DATE].min()
     no_data = sorted(set(daily_all[schema.HUB]) - set(daily[schema.HUB]))
     if no_data:
         notes.append(f"no history before the end of {q} for {', '.join(no_data)}")
+    daily, left_out = forecastable_history(daily, q1)
+    if len(left_out):
+        notes.append(left_out_note(left_out, q1))
+    hubs = sorted(daily[schema.HUB].unique())
+    record_hubs = [h for h in record_hubs if h in hubs]
+    count_hubs = [h for h in count_hubs if h in hubs]
+    hub_first = daily.groupby(schema.HUB)[schema.DATE].min()
     totals = daily.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
     tables: dict[str, pd.DataFrame] = {}
     facts: dict[str, Any] = {
@@ -270,8 +381,9 @@ def build_quarterly(
         "data_end": last_day,
         "record_hubs": record_hubs,
         "count_hubs": count_hubs,
+        "left_out": left_out.to_dict("records"),
     }
-    tables.update(_demand_tables(store, daily, q))
+    tables.update(_demand_tables(store, daily, q, hubs))
     facts["quarter_contacts"] = int(tables["headline"].set_index(schema.HUB).loc["ALL", "contacts"])
     tables["quarantine"], tables["gaps"] = _data_quality(store, daily, q)
     bar.update()
@@ -298,20 +410,19 @@ def build_quarterly(
     if near is None:  # pragma: no cover - align_daily is on and the history is daily
         raise ReportError("the daily near-term forecast is missing")
     tables.update(_forecast_tables(result, near, totals, q))
+    pending: list[ArchiveRun] = []
     if archive:
-        run_ids = [
-            store.archive_forecast(
+        for r in (near, result):
+            run = ArchiveRun(
                 r.frame,
                 freq=r.freq,
                 data_window=near.data_window,  # the daily data the run saw
                 kind="archived",
                 report_quarter=str(q),
                 scenario=str(r.scenario.name),
-                models=r.models,
+                models=tuple(r.models),
             )
-            for r in (near, result)
-        ]
-        facts["archived_runs"] = run_ids
+            _keep_if_complete(run, pending, notes)
     bar.update()
 
     # 3. how did last quarter's forecast do? --------------------------------------------------
@@ -320,29 +431,7 @@ def build_quarterly(
 
     prior = find_forecast_for(store, q)
     if prior is None and reconstruct:
-        before = totals[totals[schema.DATE] < q0]
-        if before[schema.DATE].nunique() >= 2 * 365:
-            try:
-                rec = forecast(
-                    before,
-                    until=q1,
-                    freq="day",
-                    history_freq="day",
-                    n_jobs=jobs,
-                    models=models,
-                )
-                store.archive_forecast(
-                    rec.frame,
-                    freq="day",
-                    data_window=rec.data_window,
-                    kind="reconstructed",
-                    report_quarter=str(q - 1),
-                    scenario=rec.scenario.name,
-                    models=rec.models,
-                )
-                prior = find_forecast_for(store, q)
-            except ForecastError as exc:
-                notes.append(f"could not reconstruct last quarter's forecast: {exc}")
+        prior = _reconstructed_prior(totals, q, jobs, models, pending if archive else [], notes)
     if prior is not None:
         run, fc_prior = prior
         tables["forecast_vs_actual"] = compare_with_actual(fc_prior, totals, q)
@@ -361,7 +450,7 @@ def build_quarterly(
     first, last = fc_hubs[schema.DATE].min(), fc_hubs[schema.DATE].max()
     plan_quarters = [str(p) for p in whole_periods(first, last, "Q")]
     # Arrival profiles from the record-level contacts up to the end of the quarter.
-    recs = profile_contacts(store, until=q1) if record_hubs else None
+    recs = profile_contacts(store, until=q1, hubs=record_hubs) if record_hubs else None
     plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=plan_quarters)
     checked = plan.verify(jobs=jobs)
     notes += plan.notes
@@ -385,8 +474,57 @@ def build_quarterly(
         notes=notes,
         forecast=result,
         plan=plan,
+        pending_runs=pending,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _keep_if_complete(run: ArchiveRun, pending: list[ArchiveRun], notes: list[str]) -> bool:
+    """Add ``run`` to ``pending`` unless it has rows without a value (noted, never archived)."""
+    holes = run.missing_values()
+    if holes:
+        notes.append(
+            f"the {run.kind} {run.freq} forecast has {holes:,} row(s) without a value and was "
+            "not archived"
+        )
+        return False
+    pending.append(run)
+    return True
+
+
+def _reconstructed_prior(
+    totals: pd.DataFrame,
+    q: pd.Period,
+    jobs: int,
+    models: Sequence[str] | None,
+    pending: list[ArchiveRun],
+    notes: list[str],
+) -> tuple[dict, pd.DataFrame] | None:
+    """Last quarter's forecast made now from the data before ``q`` (two years or more needed),
+    as :func:`~mashdemand.report.archive.find_forecast_for` returns it; added to ``pending``."""
+    from mashdemand.report.archive import forecast_from_run
+
+    q0, q1 = q.start_time.normalize(), q.end_time.normalize()
+    before = totals[totals[schema.DATE] < q0]
+    if before[schema.DATE].nunique() < 2 * 365:
+        return None
+    try:
+        rec = forecast(before, until=q1, freq="day", history_freq="day", n_jobs=jobs, models=models)
+    except ForecastError as exc:
+        notes.append(f"could not reconstruct last quarter's forecast: {exc}")
+        return None
+    run = ArchiveRun(
+        rec.frame,
+        freq="day",
+        data_window=rec.data_window,
+        kind="reconstructed",
+        report_quarter=str(q - 1),
+        scenario=rec.scenario.name,
+        models=tuple(rec.models),
+    )
+    if not _keep_if_complete(run, pending, notes):
+        return None
+    return forecast_from_run(run, q)
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -430,18 +568,30 @@ def _quarter_sum(daily: pd.DataFrame, q: pd.Period, by: Sequence[str]) -> pd.Dat
     return window_sum(daily, q.start_time.normalize(), q.end_time.normalize(), by)
 
 
-def store_crosstab(store: Store, dim: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def store_crosstab(
+    store: Store,
+    dim: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    hubs: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """hub x ``dim`` contacts received from ``start`` to ``end`` in the record-level contacts
-    (:func:`crosstab`; missing values counted as ``unknown``)."""
-    long = store.con.execute(
+    (:func:`crosstab`; missing values counted as ``unknown``), of ``hubs`` if given."""
+    sql = (
         f"SELECT hub, coalesce({dim}, 'unknown') AS {dim}, count(*) AS contacts FROM contacts "
-        "WHERE received_date BETWEEN ? AND ? GROUP BY ALL",
-        [pd.Timestamp(start).date(), pd.Timestamp(end).date()],
-    ).df()
+        "WHERE received_date BETWEEN ? AND ?"
+    )
+    params: list[Any] = [pd.Timestamp(start).date(), pd.Timestamp(end).date()]
+    if hubs is not None:
+        sql += " AND list_contains(?, hub)"
+        params.append(list(hubs))
+    long = store.con.execute(sql + " GROUP BY ALL", params).df()
     return crosstab(long, dim)
 
 
-def _demand_tables(store: Store, daily: pd.DataFrame, q: pd.Period) -> dict[str, pd.DataFrame]:
+def _demand_tables(
+    store: Store, daily: pd.DataFrame, q: pd.Period, hubs: Sequence[str]
+) -> dict[str, pd.DataFrame]:
     this = _quarter_sum(daily, q, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
     last_year = _quarter_sum(daily, q - 4, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
     prev = _quarter_sum(daily, q - 1, [schema.HUB]).set_index(schema.HUB)[schema.CONTACTS]
@@ -470,8 +620,8 @@ def _demand_tables(store: Store, daily: pd.DataFrame, q: pd.Period) -> dict[str,
     return {
         "headline": head,
         "demand_by_source": by_source,
-        "demand_by_priority": store_crosstab(store, schema.PRIORITY, q0, q1),
-        "demand_by_subject": store_crosstab(store, schema.SUBJECT, q0, q1),
+        "demand_by_priority": store_crosstab(store, schema.PRIORITY, q0, q1, hubs),
+        "demand_by_subject": store_crosstab(store, schema.SUBJECT, q0, q1, hubs),
         "monthly": monthly.rename_axis("month").reset_index(),
     }
 
@@ -773,24 +923,25 @@ def run_quarterly(
 ) -> tuple[QuarterlyReport, dict[str, Path]]:
     """Ingest any contact exports into the store, build the report and write it to ``out``.
 
+    The store is held only briefly: the report is built from a :meth:`Store.snapshot`, so other
+    processes can read it and ingest meanwhile, and this run's forecasts are archived in one
+    short transaction once the report's files are written (a failed report archives nothing).
     Returns the report and the paths written (``html``, ``pdf``, ``json``, ``tables``).
     """
     from mashdemand.drivers import read_housing, read_population
     from mashdemand.report.render import write_report
     from mashdemand.staffing import load_config
 
+    if quarter is not None:  # refuse a clash before minutes of work, not after
+        check_report_outputs(
+            quarterly_outputs(out, str(parse_quarter(quarter)), pdf), inputs, [config]
+        )
     cfg = load_config(config)
     pop = read_population(inputs.population) if inputs.population else None
     hou = read_housing(inputs.housing) if inputs.housing else None
-    if inputs.contacts:
-        from mashdemand.ingest import ingest_contacts
-
-        ingest_contacts(list(inputs.contacts), store=inputs.store, mapping=inputs.mapping)
-    elif not inputs.store.exists():
-        raise ReportError(f"{inputs.store}: store not found; give --contacts or run ingest")
-    with Store(inputs.store) as st:
+    with snapshot_inputs(inputs) as snap:
         report = build_quarterly(
-            st,
+            snap,
             quarter=quarter,
             counts=inputs.counts,
             population=pop,
@@ -802,5 +953,62 @@ def run_quarterly(
             progress=progress,
             models=models,
         )
+    check_report_outputs(quarterly_outputs(out, report.label, pdf, report.tables), inputs, [config])
     paths = write_report(report, out, pdf=pdf)
+    ids = archive_pending(inputs.store, report.pending_runs)
+    report.facts["archived_runs"] = ids
+    prior = report.facts.get("prior_run")
+    for run, run_id in zip(report.pending_runs, ids, strict=True):
+        if prior and prior["run_id"] is None and run.kind == "reconstructed":
+            prior["run_id"] = run_id  # the reconstructed forecast judged, now archived
     return report, paths
+
+
+def quarterly_outputs(
+    out: str | Path, label: str, pdf: bool, tables: Sequence[str] = ()
+) -> list[Path]:
+    """The files :func:`~mashdemand.report.render.write_report` writes for quarter ``label``
+    (the CSV of each table named in ``tables``)."""
+    stem = Path(out) / f"mash_quarterly_{label}"
+    paths = [stem.with_suffix(".html"), stem.with_suffix(".json")]
+    if pdf:
+        paths.append(stem.with_suffix(".pdf"))
+    tdir = Path(f"{stem}_tables")
+    return paths + [tdir / f"{name}.csv" for name in tables]
+
+
+def check_report_outputs(
+    outputs: Sequence[Path], inputs: ReportInputs, also: Sequence[str | Path | None] = ()
+) -> None:
+    """A :class:`ReportError` if a file the report would write is the store or an input (those
+    of ``inputs`` and ``also``; :func:`mashdemand.safety.check_outputs`)."""
+    from mashdemand.safety import UnsafePathError, check_outputs
+
+    read = [inputs.counts, inputs.population, inputs.housing, inputs.mapping, *inputs.contacts]
+    read += list(also)
+    try:
+        check_outputs(outputs, store=inputs.store, inputs=[p for p in read if p is not None])
+    except UnsafePathError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def snapshot_inputs(inputs: ReportInputs) -> Store:
+    """Ingest ``inputs.contacts`` (if any) into the store, then copy the store into memory in
+    one read transaction and close the file: the report reads the copy for minutes while
+    ``mashdemand summary`` and ``ingest`` can use the file. Close the copy when done."""
+    if inputs.contacts:
+        from mashdemand.ingest import ingest_contacts
+
+        ingest_contacts(list(inputs.contacts), store=inputs.store, mapping=inputs.mapping)
+    elif not inputs.store.exists():
+        raise ReportError(f"{inputs.store}: store not found; give --contacts or run ingest")
+    with Store(inputs.store, read_only=True, wait=STORE_WAIT_SECONDS) as st:
+        return st.snapshot()
+
+
+def archive_pending(store: str | Path, runs: Sequence[ArchiveRun]) -> list[int]:
+    """Archive a report's forecasts in ``store`` in one short transaction; their run ids."""
+    if not runs:
+        return []
+    with Store(store, wait=STORE_WAIT_SECONDS) as st:
+        return st.archive_runs(runs)

@@ -514,12 +514,18 @@ class StaffingPlan:
 
     # -- output ----------------------------------------------------------------------------
     def to_csv(self, summary_path: str | Path, roster_path: str | Path | None = None) -> None:
-        """Write the summary (and the rosters) as CSV."""
+        """Write the summary (and the rosters) as CSV.
+
+        Text cells (option names and descriptions come from the user's config) are neutralised
+        against formula injection (:func:`mashdemand.cells.to_csv`).
+        """
+        from mashdemand.cells import to_csv
+
         Path(summary_path).parent.mkdir(parents=True, exist_ok=True)
-        self.summary.to_csv(summary_path, index=False, float_format="%.4f")
+        to_csv(self.summary, summary_path, index=False, float_format="%.4f")
         if roster_path is not None:
             Path(roster_path).parent.mkdir(parents=True, exist_ok=True)
-            self.roster.to_csv(roster_path, index=False)
+            to_csv(self.roster, roster_path, index=False)
 
     def plot_roster(self, hub: str, quarter: str, option: str | None = None, ax=None):
         from mashdemand.staffing.plots import plot_roster_heatmap
@@ -577,16 +583,24 @@ def load_contacts(
         raise StaffingError(str(exc)) from None
 
 
-def profile_contacts(store: Any, until: pd.Timestamp | None = None) -> pd.DataFrame:
+def profile_contacts(
+    store: Any, until: pd.Timestamp | None = None, hubs: Iterable[str] | None = None
+) -> pd.DataFrame:
     """The columns :func:`plan_staffing` learns arrival profiles from, read from an open
-    :class:`~mashdemand.store.Store` (contacts received up to ``until``, if given)."""
+    :class:`~mashdemand.store.Store` (contacts received up to ``until`` and of ``hubs``, if
+    given)."""
     sql = (
         "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
         "WHERE priority IS NOT NULL"
     )
-    if until is None:
-        return store.con.execute(sql).df()
-    return store.con.execute(sql + " AND received_date <= ?", [pd.Timestamp(until).date()]).df()
+    params: list[Any] = []
+    if until is not None:
+        sql += " AND received_date <= ?"
+        params.append(pd.Timestamp(until).date())
+    if hubs is not None:
+        sql += " AND list_contains(?, hub)"
+        params.append(list(hubs))
+    return store.con.execute(sql, params).df()
 
 
 def build_cells(
