@@ -10,6 +10,9 @@ The public API a notebook imports::
     plan = md.plan_staffing(result.frame, contacts, md.load_staffing_config())
 
 Names are imported on first use, so a command pays only for the stages it runs.
+``md.forecast`` is the :mod:`mashdemand.forecast` package itself, made callable (calling it runs
+:func:`mashdemand.forecast.api.forecast`), so it is the same object whichever import came
+first. Every error the package raises on purpose is a :class:`MashdemandError`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from mashdemand.errors import MashdemandError
+
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "ForecastResult": "mashdemand.forecast.api",
     "Scenario": "mashdemand.forecast.api",
-    "forecast": "mashdemand.forecast.api",
+    "ForecastError": "mashdemand.forecast.api",
     "IngestError": "mashdemand.ingest",
     "IngestSummary": "mashdemand.ingest",
     "ingest_contacts": "mashdemand.ingest",
@@ -34,10 +39,12 @@ _LAZY: dict[str, str] = {
     "load_staffing_config": "mashdemand.staffing",
     "plan_staffing": "mashdemand.staffing",
 }
-# Stage sub-packages reachable as attributes (``md.staffing.plot_roster_heatmap``).
-_SUBMODULES = ("calendar", "drivers", "plots", "report", "staffing", "style")
+# Stage sub-packages reachable as attributes (``md.staffing.plot_roster_heatmap``). ``forecast``
+# is one of them: the package is callable (mashdemand/forecast/__init__.py), so never bind the
+# function of the same name here or ``import mashdemand.forecast as f`` would get the function.
+_SUBMODULES = ("calendar", "drivers", "errors", "forecast", "plots", "report", "staffing", "style")
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = ["MashdemandError", "__version__", "forecast", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:

@@ -43,35 +43,24 @@ def _one_line(message: object) -> str:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn bad-input errors into one line on stderr and exit code 2."""
+    """Turn the package's own errors into one line on stderr and their exit code.
+
+    Every error the package raises on purpose derives from
+    :class:`~mashdemand.errors.MashdemandError`: bad input exits 2, a failure that is not the
+    input's fault (``RenderError``) exits 1, each as its ``exit_code`` says. A missing file is
+    bad input too. A stop signal (``Interrupted``) passes through to :func:`main`, which exits
+    128 + the signal number.
+    """
+    from mashdemand.errors import MashdemandError
+    from mashdemand.safety import Interrupted
+
     try:
         yield
-    except Exception as exc:
-        if not isinstance(exc, _user_error_types()):
-            raise
+    except Interrupted:
+        raise
+    except (MashdemandError, FileNotFoundError) as exc:
         typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-# Bad-input errors: (defining module, class). Looked up only in modules already imported (an
-# error cannot come from a module that was never loaded), so that catching them does not
-# import the forecast and staffing stacks (seconds) into every command.
-USER_ERRORS: tuple[tuple[str, str], ...] = (
-    ("mashdemand.ingest.readers", "IngestError"),
-    ("mashdemand.schema", "SchemaError"),
-    ("mashdemand.store", "StoreError"),
-    ("mashdemand.forecast.api", "ForecastError"),
-    ("mashdemand.staffing.config", "StaffingError"),
-    ("mashdemand.report.quarterly", "ReportError"),
-    ("mashdemand.safety", "UnsafePathError"),
-)
-
-
-def _user_error_types() -> tuple[type[Exception], ...]:
-    found = [
-        getattr(sys.modules[module], name) for module, name in USER_ERRORS if module in sys.modules
-    ]
-    return (*found, FileNotFoundError)
+        raise typer.Exit(getattr(exc, "exit_code", EXIT_BAD_INPUT)) from None
 
 
 @app.command()
@@ -190,9 +179,8 @@ def forecast(
     """
     import pandas as pd
 
-    from mashdemand.forecast.api import ForecastError, load_history
     from mashdemand.forecast.api import forecast as run_forecast
-    from mashdemand.forecast.base import FREQ_ALIASES
+    from mashdemand.forecast.api import load_history, period_name
 
     with _user_errors():
         from mashdemand.safety import check_outputs
@@ -204,8 +192,8 @@ def forecast(
             names=["--out", "--json"],
         )
         end = _parse_day(until)
-        if freq is not None and freq not in FREQ_ALIASES:
-            raise ForecastError(f"--freq {freq!r}: choose from {', '.join(FREQ_ALIASES)}")
+        if freq is not None:
+            freq = period_name(freq, "--freq")  # daily, monthly... accepted as in the library
         dims = [d.strip() for d in by.split(",")] if by else []
         history, history_freq = load_history(
             contacts=contacts or None, counts=counts, store=store, by=dims, mapping=mapping
@@ -647,6 +635,7 @@ def main() -> None:
     """
     import click
 
+    from mashdemand.errors import MashdemandError
     from mashdemand.safety import PRIVATE_UMASK, Interrupted
 
     os.umask(PRIVATE_UMASK)
@@ -658,6 +647,9 @@ def main() -> None:
     except (KeyboardInterrupt, click.exceptions.Abort):
         typer.echo("mashdemand: interrupted", err=True)
         sys.exit(130)
+    except MashdemandError as exc:  # raised outside a command's _user_errors block
+        typer.echo(f"mashdemand: error: {_one_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors: click's message
             exc.show()

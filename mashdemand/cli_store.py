@@ -116,11 +116,16 @@ def format_hubs(overview: pd.DataFrame) -> str:
     """:meth:`Store.hub_overview` as aligned text, dates day-first."""
     if overview.empty:
         return "no contacts in the store"
-    lines = [f"{'hub':<24} {'contacts':>10}  {'first':>10}  {'last':>10}  {'quarantined':>11}"]
+    from mashdemand.hubs import display_name
+
+    lines = [
+        f"{'hub (slug)':<24} {'name':<24} {'contacts':>10}  {'first':>10}  {'last':>10}  "
+        f"{'quarantined':>11}"
+    ]
     for r in overview.itertuples():
         lines.append(
-            f"{r.hub:<24} {r.contacts:>10,}  {r.first_received:%d/%m/%Y}  "
-            f"{r.last_received:%d/%m/%Y}  {r.quarantined:>11,}"
+            f"{r.hub:<24} {display_name(r.hub):<24} {r.contacts:>10,}  "
+            f"{r.first_received:%d/%m/%Y}  {r.last_received:%d/%m/%Y}  {r.quarantined:>11,}"
         )
     return "\n".join(lines)
 

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import FrameType
 
+from mashdemand.errors import MashdemandError
+
 PRIVATE_UMASK = 0o077
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 
-class UnsafePathError(ValueError):
+class UnsafePathError(MashdemandError, ValueError):
     """An output path would overwrite the store or an input (one-line message)."""
 
 
@@ -167,7 +169,7 @@ def make_private(path: Path | str) -> None:
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(Exception):
+class Interrupted(MashdemandError):
     """A stop signal arrived; the work was rolled back (or, if ``stored``, had just committed).
 
     ``exit_code`` follows the shell convention, 128 + signal number (130 for SIGINT, 143 for

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from mashdemand.errors import MashdemandError
+
 if TYPE_CHECKING:  # pandas is imported where frames are used, not to read constants
     import pandas as pd
 
@@ -89,7 +91,7 @@ FORCE_TOTAL = "ALL"
 UK_TZ = "Europe/London"
 
 
-class SchemaError(ValueError):
+class SchemaError(MashdemandError, ValueError):
     """Input does not have the columns or values a stage needs."""
 
 

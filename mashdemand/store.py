@@ -47,6 +47,7 @@ import duckdb
 import pyarrow as pa
 
 from mashdemand import schema
+from mashdemand.errors import MashdemandError
 from mashdemand.safety import make_private, private_umask
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ ARCHIVE_COLUMNS: tuple[str, ...] = (
 )
 
 
-class StoreError(Exception):
+class StoreError(MashdemandError):
     """The store cannot be opened or is of an unknown schema version (one-line message)."""
 
 
@@ -626,51 +627,19 @@ class Store:
         scenario: str = "",
         models: Sequence[str] = (),
     ) -> int:
-        """Keep a forecast (hub totals and ``ALL``) so a later report can compare it with what
-        happened; return its ``run_id``.
-
-        ``frame`` has the CONTRACTS.md forecast columns; split rows (a ``priority``, ``source``
-        or ``subject`` column other than ``ALL``) are not archived.
-        """
-        import pandas as pd
-
-        from mashdemand import __version__
-
-        if kind not in ("archived", "reconstructed"):
-            raise StoreError(f"archive kind {kind!r}: use archived or reconstructed")
-        rows = frame
-        for d in SPLIT_DIMENSIONS:
-            if d in rows.columns:
-                rows = rows[rows[d].astype(str) == schema.FORCE_TOTAL]
-        missing = [c for c in ARCHIVE_COLUMNS if c not in rows.columns]
-        if missing:
-            raise StoreError(f"forecast to archive: missing column(s) {', '.join(missing)}")
-        rows = rows[list(ARCHIVE_COLUMNS)].copy()
-        rows[schema.DATE] = pd.to_datetime(rows[schema.DATE]).dt.date
-        run_id = int(self.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM forecast_runs"))
-        rows.insert(0, "run_id", run_id)
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.execute(
-                "INSERT INTO forecast_runs VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    kind,
-                    report_quarter,
-                    freq,
-                    pd.Timestamp(data_window[0]).date(),
-                    pd.Timestamp(data_window[1]).date(),
-                    scenario,
-                    ",".join(models),
-                    __version__,
-                ],
-            )
-            self.append("forecast_archive", rows, ("run_id", *ARCHIVE_COLUMNS))
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
-        return run_id
+        """Keep one forecast (hub totals and ``ALL``) so a later report can compare it with what
+        happened; return its ``run_id``. One :class:`ArchiveRun` through :meth:`archive_runs`
+        (a forecast with missing values is refused)."""
+        run = ArchiveRun(
+            frame,
+            freq=freq,
+            data_window=data_window,
+            kind=kind,
+            report_quarter=report_quarter,
+            scenario=scenario,
+            models=tuple(models),
+        )
+        return self.archive_runs([run])[0]
 
     def forecast_runs(self) -> pd.DataFrame:
         """Archived forecasts, oldest first: ``run_id, created_at, kind, report_quarter, freq,

@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from mashdemand import schema
+from mashdemand.errors import MashdemandError
 
 ROW_NUMBER = "row_number"
 DICTIONARY_COLUMNS = frozenset(
@@ -47,7 +48,7 @@ DICTIONARY_COLUMNS = frozenset(
 )
 
 
-class IngestError(Exception):
+class IngestError(MashdemandError):
     """A file cannot be ingested at all. The message is one line naming the file."""
 
 

@@ -262,9 +262,25 @@ def test_a_holed_run_archived_by_an_older_version_is_not_judged(tmp_path):
     with Store(tmp_path / "s.duckdb") as st:
         window = ("2020-04-01", "2026-09-30")
         st.archive_forecast(quarter_forecast(np.full(92, 40.0)), freq="day", data_window=window)
-        # the old path let NaN rows in; a later run of the same kind must not be used
-        st.archive_forecast(
-            quarter_forecast(np.r_[np.full(91, 50.0), np.nan]), freq="day", data_window=window
+        # the old path let NaN rows in (as an older version wrote them, straight into the
+        # tables); a later run of the same kind must not be used
+        st.con.execute(
+            "INSERT INTO forecast_runs SELECT 2, created_at + INTERVAL 1 HOUR, kind, "
+            "report_quarter, freq, data_start, data_end, scenario, models, package_version "
+            "FROM forecast_runs WHERE run_id = 1"
+        )
+        st.con.execute(
+            "INSERT INTO forecast_archive SELECT 2, hub, date, "
+            "CASE WHEN date = (SELECT max(date) FROM forecast_archive) THEN 'NaN'::DOUBLE "
+            "ELSE 50 END, lo80, hi80, lo95, hi95 FROM forecast_archive WHERE run_id = 1"
         )
         run, fc = find_forecast_for(st, q)
     assert run["run_id"] == 1 and fc["yhat"].sum() == pytest.approx(92 * 40.0)
+
+
+def test_archive_forecast_refuses_missing_values_like_a_report_run(tmp_path):
+    holed = quarter_forecast(np.r_[np.full(91, 50.0), np.nan])
+    with Store(tmp_path / "s.duckdb") as st:
+        with pytest.raises(StoreError, match="1 row"):
+            st.archive_forecast(holed, freq="day", data_window=("2020-04-01", "2026-09-30"))
+        assert st.count("forecast_runs") == 0 and st.count("forecast_archive") == 0
