@@ -50,6 +50,7 @@ from mashdemand.report.sdc import (
     DisclosureRule,
     protect,
 )
+from mashdemand.standards import ServiceStandards, deadline_met
 from mashdemand.store import Store
 
 __all__ = [
@@ -72,9 +73,6 @@ DEFAULT_SCENARIOS: tuple[str, ...] = (
 
 PROJECTION_ROUNDING = 10
 """Projections are rounded to the nearest 10 contacts: they are estimates, not counts."""
-
-DEADLINE_WORKING_DAYS = {"high": 0, "medium": 3, "standard": 7}
-URGENT_HOURS = 4.0
 
 
 class FmsTable:
@@ -172,44 +170,43 @@ def read_establishment(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame({schema.HUB: hubs, "role": role, "fte": fte})
 
 
-def timeliness(contacts: pd.DataFrame, holidays: Sequence[Any] = ()) -> pd.DataFrame:
+def timeliness(contacts: pd.DataFrame, standards: ServiceStandards | None = None) -> pd.DataFrame:
     """Whether each decided contact met its timeliness standard.
+
+    Measured against the one definition of the standards (:mod:`mashdemand.standards`), the same
+    the staffing plan is held to.
 
     Parameters
     ----------
     contacts : DataFrame
-        ``hub, priority, received_at_utc, decided_at_utc`` (naive UTC) with ``received_date``
-        and ``decided_date`` local dates.
-    holidays : sequence of dates
-        Bank holidays (not working days).
+        ``hub, priority, received_at_utc, decided_at_utc`` (naive UTC, as stored).
+    standards : ServiceStandards, optional
+        The standards (default: the shipped ones; the FMS passes the staffing config's).
 
     Returns
     -------
     DataFrame
-        ``hub, priority, met`` for the contacts with a decision. Urgent: decided within 4 clock
-        hours; high: the same working day (a contact arriving on a non-working day has until the
-        end of the next one); medium and standard: within 3 and 7 working days.
+        ``hub, priority, met`` for the contacts with a decision and a known priority. With the
+        shipped standards: urgent within 4 working hours; high the same working day (the next
+        when received in the last 1.5 working hours or on a non-working day); medium and
+        standard within 3 and 7 working days.
 
     Examples
     --------
     >>> c = pd.DataFrame({"hub": "a", "priority": ["urgent", "medium"],
     ...     "received_at_utc": pd.to_datetime(["2024-03-01 09:00", "2024-03-01 09:00"]),
-    ...     "decided_at_utc": pd.to_datetime(["2024-03-01 14:00", "2024-03-06 10:00"]),
-    ...     "received_date": pd.to_datetime(["2024-03-01", "2024-03-01"]),
-    ...     "decided_date": pd.to_datetime(["2024-03-01", "2024-03-06"])})
-    >>> timeliness(c)["met"].tolist()  # 5 hours; Fri -> Wed is 3 working days
+    ...     "decided_at_utc": pd.to_datetime(["2024-03-01 14:00", "2024-03-06 10:00"])})
+    >>> timeliness(c)["met"].tolist()  # 5 working hours; Fri -> Wed is 3 working days
     [False, True]
     """
     c = contacts.dropna(subset=["decided_at_utc"])
     c = c[c[schema.PRIORITY].isin(schema.PRIORITIES)]
-    hours = (c["decided_at_utc"] - c["received_at_utc"]).dt.total_seconds() / 3600
-    hol = np.array([np.datetime64(pd.Timestamp(h).date()) for h in holidays], dtype="datetime64[D]")
-    d0 = c["received_date"].to_numpy().astype("datetime64[D]")
-    d1 = c["decided_date"].to_numpy().astype("datetime64[D]")
-    wd = np.busday_count(d0, np.maximum(d1, d0), holidays=hol)
-    limit = c[schema.PRIORITY].map(DEADLINE_WORKING_DAYS).to_numpy()
-    urgent = (c[schema.PRIORITY] == "urgent").to_numpy()
-    met = np.where(urgent, hours.to_numpy() <= URGENT_HOURS, wd <= np.nan_to_num(limit, nan=0))
+    met = deadline_met(
+        pd.to_datetime(c["received_at_utc"]).dt.tz_localize("UTC"),
+        pd.to_datetime(c["decided_at_utc"]).dt.tz_localize("UTC"),
+        c[schema.PRIORITY].to_numpy(),
+        standards,
+    )
     return pd.DataFrame(
         {
             schema.HUB: c[schema.HUB].to_numpy(),
@@ -277,7 +274,6 @@ def build_fms_appendix(
     """
     from tqdm.auto import tqdm
 
-    from mashdemand.calendar import bank_holidays
     from mashdemand.staffing import load_config, plan_staffing
     from mashdemand.staffing.plan import profile_contacts
 
@@ -428,9 +424,8 @@ def build_fms_appendix(
     )
 
     # --- performance against the standards ----------------------------------------------------
-    hol = bank_holidays(cur0 - pd.Timedelta(days=7), cur1 + pd.Timedelta(days=60))
     tl = (
-        timeliness(rec, hol)
+        timeliness(rec, cfg.standards)
         if len(rec)
         else pd.DataFrame(columns=[schema.HUB, schema.PRIORITY, "met"])
     )
@@ -554,7 +549,8 @@ def build_fms_appendix(
             counts=["decided", "within_standard"],
             shares={"within_pct": "decided"},
             note="Measured from the decision times in the contact logs (hubs with record-level "
-            "logs). Planned: the lowest share any hub reaches on the recommended roster "
+            f"logs) against the same standards the plan is held to ({cfg.standards.summary()}). "
+            "Planned: the lowest share any hub reaches on the recommended roster "
             "(simulation).",
         ),
         mk(
@@ -593,8 +589,8 @@ def build_fms_appendix(
             + est_note
         ],
         "performance": [
-            "Standards: urgent decisions within 4 hours, high-risk domestic abuse the same "
-            "working day, medium within 3 working days, standard within 7."
+            f"Standards: {cfg.standards.summary()}. Working hours and working days are "
+            f"{cfg.standards.working_time_text()}."
         ],
         "risk": [
             "Where the establishment is below the FTE required, the contacts beyond its "
@@ -625,9 +621,10 @@ def build_fms_appendix(
             " (staffing.toml)."
         ),
         (
-            "Urgent is 4 working hours; every high-priority contact is treated as high-risk "
-            "domestic "
-            "abuse (same working day); medium and standard deadlines are in working days."
+            f"Service standards (staffing.toml [deadlines], one definition for the measured and "
+            f"the planned figures): {cfg.standards.summary()}; working time "
+            f"{cfg.standards.working_time_text()}. Every high-priority contact is treated as "
+            f"high-risk domestic abuse."
         ),
         (
             "Minutes per contact, role shares and abstraction rates are stated assumptions "

@@ -28,6 +28,7 @@ import pandas as pd
 
 from mashdemand import schema
 from mashdemand.calendar import fy_label, fy_start
+from mashdemand.errors import MashdemandError
 from mashdemand.forecast.api import ForecastError, ForecastResult, Scenario, forecast
 from mashdemand.store import ArchiveRun, Store
 
@@ -56,7 +57,7 @@ inclusive: the daily models need two weeks) and number at least this many; a mis
 handful of contacts is left out of the report, named in its notes, instead of stopping it."""
 
 
-class ReportError(ValueError):
+class ReportError(MashdemandError, ValueError):
     """The inputs cannot support the report asked for (one-line message)."""
 
 
@@ -382,6 +383,9 @@ def build_quarterly(
         "record_hubs": record_hubs,
         "count_hubs": count_hubs,
         "left_out": left_out.to_dict("records"),
+        # the words of the service standards, from their one definition (mashdemand.standards)
+        "standards": cfg.standards.summary(),
+        "urgent_standard": cfg.standards.deadlines["urgent"].describe(),
     }
     tables.update(_demand_tables(store, daily, q, hubs))
     facts["quarter_contacts"] = int(tables["headline"].set_index(schema.HUB).loc["ALL", "contacts"])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.errors import MashdemandError
 
 if TYPE_CHECKING:
     import jinja2
@@ -33,8 +34,13 @@ __all__ = [
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-class RenderError(RuntimeError):
-    """The PDF could not be written (one line saying what to install)."""
+class RenderError(MashdemandError, RuntimeError):
+    """The PDF could not be written (one line saying what to install).
+
+    Not bad input, so the command line exits 1 (``exit_code``), not 2.
+    """
+
+    exit_code = 1
 
 
 # --- formatting -------------------------------------------------------------------------------

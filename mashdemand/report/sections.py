@@ -15,6 +15,7 @@ from mashdemand.report.render import (
     fmt_share,
     format_table,
 )
+from mashdemand.standards import load_standards
 
 __all__ = ["quarterly_context"]
 
@@ -33,6 +34,15 @@ def _ok(v: float) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
+def _standards_words(facts: dict[str, Any]) -> tuple[str, str]:
+    """The standards in words and the urgent one alone, from their one definition
+    (:mod:`mashdemand.standards`): as the report recorded them, else the shipped ones."""
+    if "standards" in facts:
+        return facts["standards"], facts["urgent_standard"]
+    s = load_standards()
+    return s.summary(), s.deadlines["urgent"].describe()
+
+
 def quarterly_context(report: Any) -> dict[str, Any]:
     """Everything the template needs: paragraphs (plain text) and tables (HTML)."""
     t, f = report.tables, report.facts
@@ -46,6 +56,7 @@ def quarterly_context(report: Any) -> dict[str, Any]:
         "n_hubs": len(f["record_hubs"]) + len(f["count_hubs"]),
         "notes": report.notes,
     }
+    ctx["standards_text"], urgent = _standards_words(f)
 
     # --- headline ------------------------------------------------------------------------
     head = t["headline"]
@@ -99,7 +110,7 @@ def quarterly_context(report: Any) -> dict[str, Any]:
         f"hubs on the recommended hours ({opts}), against {fmt_num(f['force_baseline_fte'])} "
         f"FTE on today's hours. Re-simulated with fresh random arrivals, {f['met']} of "
         f"{f['checked']} hub-quarters meet every timeliness target (lowest share of urgent "
-        f"contacts decided within 4 hours: {fmt_share(f['min_within_urgent'])})."
+        f"contacts decided {urgent}: {fmt_share(f['min_within_urgent'])})."
     )
     ctx["headline_bullets"] = bullets
     ctx["headline_table"] = format_table(
@@ -280,8 +291,8 @@ def quarterly_context(report: Any) -> dict[str, Any]:
             "cover_hours": "cover hours",
             "min_cover_staff": "staff on duty",
             "cover_fte": "cover FTE",
-            "within_urgent_cover": "urgent within 4 h, with cover",
-            "within_urgent_if_left": "urgent within 4 h, left to next working day",
+            "within_urgent_cover": f"urgent {urgent}, with cover",
+            "within_urgent_if_left": f"urgent {urgent}, left to next working day",
             "delay_hours_with_cover": "mean wait with cover (h)",
             "delay_hours_no_cover": "mean wait without (h)",
         },

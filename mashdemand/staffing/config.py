@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from mashdemand import schema
+from mashdemand.errors import MashdemandError
+from mashdemand.standards import (
+    DAY_TYPES,
+    Deadline,
+    ServiceStandards,
+    StandardsError,
+    standards_from_dict,
+)
+from mashdemand.standards import parse_hours as _parse_hours
 
 __all__ = [
     "DAY_TYPES",
@@ -31,65 +40,27 @@ __all__ = [
 ]
 
 PRIORITIES: tuple[str, ...] = schema.PRIORITIES  # urgent, high, medium, standard
-DAY_TYPES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "bank_holiday")
 ROLE_NAMES: tuple[str, ...] = ("police", "social_care", "health", "business_support")
-DEADLINE_UNITS: tuple[str, ...] = (
-    "working_hours",
-    "working_days",
-    "calendar_days",
-    "calendar_hours",
-)
 TIE_BREAKS: tuple[str, ...] = ("out_of_hours_arrivals", "monday_backlog", "order")
 WEEKS_PER_YEAR = 365.25 / 7
 DEFAULTS_FILE = "staffing.toml"
 
 
-class StaffingError(ValueError):
+class StaffingError(MashdemandError, ValueError):
     """Bad staffing input (config, forecast or contacts); the message names the file or column."""
 
 
 def parse_hours(text: str | None, where: str = "hours") -> tuple[int, int] | None:
     """Parse ``"HH:MM-HH:MM"`` to (open, close) minutes after midnight; ``""`` means closed.
 
+    :func:`mashdemand.standards.parse_hours`, raising :class:`StaffingError`.
+
     >>> parse_hours("08:00-15:30")
     (480, 930)
     >>> parse_hours("") is None
     True
     """
-    if text is None or str(text).strip().lower() in ("", "closed", "none"):
-        return None
-    try:
-        a, b = str(text).split("-")
-        mins = []
-        for part in (a, b):
-            hh, mm = part.strip().split(":")
-            mins.append(int(hh) * 60 + int(mm))
-    except ValueError:
-        raise StaffingError(f"{where}: {text!r} is not HH:MM-HH:MM") from None
-    lo, hi = mins
-    if not (0 <= lo < hi <= 24 * 60):
-        raise StaffingError(f"{where}: {text!r} must open before it closes, within one day")
-    return lo, hi
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A service standard for one priority.
-
-    Attributes
-    ----------
-    amount : float
-        Hours (``*_hours`` units) or days (``*_days`` units).
-    unit : str
-        ``working_hours``, ``working_days``, ``calendar_days`` or ``calendar_hours``.
-    cutoff_hours : float
-        ``working_days`` only: received within this many working hours of the end of the
-        working day counts as received the next working day [h].
-    """
-
-    amount: float
-    unit: str
-    cutoff_hours: float = 0.0
+    return _parse_hours(text, where, error=StaffingError)
 
 
 @dataclass(frozen=True)
@@ -188,7 +159,7 @@ class StaffingConfig:
     working_time : Mapping[str, tuple[int, int] | None]
         The standards' clock: working hours by day type (bank holidays never working).
     deadlines : Mapping[str, Deadline]
-        By priority.
+        By priority (:class:`mashdemand.standards.Deadline`; see :attr:`standards`).
     targets : Mapping[str, float]
         Share within deadline required, by priority.
     max_utilisation : float
@@ -254,6 +225,16 @@ class StaffingConfig:
     replications: int = 3
     max_staff: int = 120
     source: str = field(default="defaults", compare=False)
+
+    @property
+    def standards(self) -> ServiceStandards:
+        """The service standards the plan is held to: the same object the FMS measures with.
+
+        >>> from mashdemand.standards import load_standards
+        >>> load_config().standards == load_standards()
+        True
+        """
+        return ServiceStandards(working_time=self.working_time, deadlines=self.deadlines)
 
     @property
     def baseline(self) -> str:
@@ -396,33 +377,11 @@ def config_from_dict(raw: Mapping, where: str = "staffing config") -> StaffingCo
         "simulation",
     )
     _check_keys(raw, top, where)
-    wt_in = raw["working_time"]
-    _check_keys(wt_in, DAY_TYPES[:7], f"{where}: working_time")
-    working_time = {
-        dt: parse_hours(wt_in.get(dt), f"{where}: working_time.{dt}") for dt in DAY_TYPES
-    }
-    working_time["bank_holiday"] = None
-    if all(v is None for v in working_time.values()):
-        raise StaffingError(f"{where}: working_time has no working hours")
-
-    deadlines = {}
-    _check_keys(raw["deadlines"], PRIORITIES, f"{where}: deadlines")
-    for p in PRIORITIES:
-        w = f"{where}: deadlines.{p}"
-        d = raw["deadlines"].get(p)
-        if d is None:
-            raise StaffingError(f"{w}: missing")
-        _check_keys(d, ("amount", "unit", "cutoff_hours"), w)
-        unit = d.get("unit")
-        if unit not in DEADLINE_UNITS:
-            raise StaffingError(f"{w}.unit: {unit!r}; expected one of {', '.join(DEADLINE_UNITS)}")
-        deadlines[p] = Deadline(
-            amount=_num(d, "amount", w, 0),
-            unit=unit,
-            cutoff_hours=_num(d, "cutoff_hours", w, 0, 24) if "cutoff_hours" in d else 0.0,
-        )
-        if unit.endswith("hours") and deadlines[p].amount <= 0:
-            raise StaffingError(f"{w}.amount: an hours deadline must be positive")
+    try:  # the service standards: one definition, shared with the FMS (mashdemand.standards)
+        std = standards_from_dict(raw, where)
+    except StandardsError as exc:
+        raise StaffingError(str(exc)) from None
+    working_time, deadlines = dict(std.working_time), dict(std.deadlines)
 
     t = raw["targets"]
     _check_keys(t, ("within_deadline", "max_utilisation"), f"{where}: targets")

@@ -2,7 +2,9 @@
 
 Both models share the same inputs: contacts arriving by hour and priority, staff on duty by
 hour, the priorities worked in each hour, and a deadline for every contact (from
-:func:`mashdemand.staffing.grid.due_times`). Both take work in the same order:
+:func:`mashdemand.standards.due_times` under the config's :class:`~mashdemand.standards.Deadline`
+rules: the one definition of the service standards the FMS also measures with). Both take work
+in the same order:
 
 * **urgent** contacts first (risk of immediate harm), in order of arrival;
 * then **earliest deadline first** among high, medium and standard work. Their deadlines fall at
