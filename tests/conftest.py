@@ -9,9 +9,20 @@ import pandas as pd
 import pytest
 
 from mashdemand import schema
+from mashdemand.threads import init_worker
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One native thread per pool in the test process and the processes it starts.
+
+    CI shares few cores between the test process, the CLI subprocesses the tests start and
+    their joblib workers; thread pools sized to every core oversubscribe them. The thread
+    environment variables are set as defaults (a value set by hand is kept).
+    """
+    init_worker(1)
 
 
 def make_contacts(n: int = 300, seed: int = 7) -> pd.DataFrame:
@@ -62,3 +73,12 @@ def stored(store_path: Path) -> pd.DataFrame:
 
     with Store(store_path, read_only=True) as st:
         return st.table("contacts").sort_values(schema.CONTACT_ID).reset_index(drop=True)
+
+
+@pytest.fixture
+def fast_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Default model sets without the slow models (``MASHDEMAND_FAST_MODELS=1``), also in the
+    processes a test starts (notebook kernels, CLI subprocesses)."""
+    from mashdemand.forecast.models import FAST_MODELS_ENV
+
+    monkeypatch.setenv(FAST_MODELS_ENV, "1")

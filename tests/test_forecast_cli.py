@@ -38,6 +38,7 @@ def daily_counts() -> pd.DataFrame:
     return pd.read_csv(SAMPLE / "daily_counts.csv", parse_dates=["date"])
 
 
+@pytest.mark.slow
 def test_daily_forecast_from_sample_counts(tmp_path):
     out = tmp_path / "fc.csv"
     r = runner.invoke(
@@ -101,6 +102,7 @@ def test_counts_of_every_period(tmp_path, daily_counts, freq):
     assert fc["date"].max() <= pd.Timestamp(until)
 
 
+@pytest.mark.slow
 def test_forecast_by_source_is_coherent(tmp_path):
     out = tmp_path / "fc.csv"
     r = runner.invoke(
@@ -157,6 +159,7 @@ def test_forecast_errors_are_one_line(tmp_path, args, message):
     assert "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_forecast_from_store_by_priority(tmp_path):
     """The real workflow: ingest the contact logs, then forecast from the store by priority."""
     store = tmp_path / "s.duckdb"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 
+# Kernels start with MASHDEMAND_FAST_MODELS=1: default model sets without gbm, prophet, ucm.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_models")]
+
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import REPO, SAMPLE
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
     assert blocks[1] in ci
 
 
+@pytest.mark.slow
 def test_main_job_writes_the_sample_report(tmp_path: Path):
     """The README's main job (report quarterly --sample) on the whole sample force."""
     import json
@@ -70,6 +72,7 @@ def test_main_job_writes_the_sample_report(tmp_path: Path):
         assert len(list(tmp_path.glob("page-*.png"))) == 2
 
 
+@pytest.mark.slow
 def test_main_job_on_sample(tmp_path: Path):
     paths = sorted(SAMPLE.glob("contacts_*.parquet"))
     assert paths, "data/sample has no record-level contact logs"

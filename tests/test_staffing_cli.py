@@ -55,6 +55,7 @@ def staffing_run(forecast_csv: Path):
     return res, d
 
 
+@pytest.mark.slow
 def test_staffing_on_the_sample_force(staffing_run) -> None:
     res, d = staffing_run
     assert res.exit_code == 0, res.output
@@ -104,6 +105,7 @@ def test_staffing_on_the_sample_force(staffing_run) -> None:
     assert f"{HUBS}/{HUBS} hub-quarters meet every target" in res.output
 
 
+@pytest.mark.slow
 def test_roster_and_cover_files(staffing_run) -> None:
     _, d = staffing_run
     r = pd.read_csv(d / "roster.csv")
@@ -119,6 +121,7 @@ def test_roster_and_cover_files(staffing_run) -> None:
     assert c["hub"].nunique() == HUBS and len(c) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -118,7 +118,7 @@ def test_cli_hubs_remove_hub_and_audit(small):
     r = runner.invoke(app, ["store", "hubs", "--store", str(small)])
     assert r.exit_code == 0
     line = next(x for x in r.output.splitlines() if x.startswith("sluogh"))
-    assert line.split() == ["sluogh", "3", "03/09/2026", "04/09/2026", "0"]
+    assert line.split() == ["sluogh", "Sluogh", "3", "03/09/2026", "04/09/2026", "0"]
 
     # without --yes: says what it would do, changes nothing
     r = runner.invoke(

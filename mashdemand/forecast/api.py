@@ -8,6 +8,7 @@
     result.backtest.overall # out-of-sample accuracy against seasonal naive
     result.plot("ALL")
     result.to_json("reports/forecast.json")
+    again = md.ForecastResult.from_json("reports/forecast.json")  # the same result, reloaded
 
 What it does, in order:
 
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.errors import MashdemandError
 from mashdemand.forecast.base import (
     DS,
     LEVELS,
@@ -49,7 +51,12 @@ from mashdemand.forecast.base import (
 )
 from mashdemand.forecast.counts import FREQ_ORDER, aggregate
 
+# A saved result (ForecastResult.to_json): "format" names the record and stays as it is for
+# readers that check it; "format_version" counts its revisions (1: forecast only, no
+# format_version key; 2: also history, backtest tables and near-term result, so it reloads).
 RESULT_FORMAT = "mashdemand.forecast/1"
+FORMAT_VERSION = 2
+BACKTEST_TABLES: tuple[str, ...] = ("by_series", "by_horizon", "overall")
 SEP = "|"
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
 # Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
@@ -89,8 +96,118 @@ MIN_PER_BUCKET = 200
 MIN_TO_CALIBRATE = 100
 
 
-class ForecastError(ValueError):
+class ForecastError(MashdemandError, ValueError):
     """The history cannot support the requested forecast (message says why, in one line)."""
+
+
+# --- arguments ----------------------------------------------------------------------------
+# Everyday names for the periods, accepted wherever a period is named (the canonical names are
+# FREQ_ORDER's: day, week, month, quarter, year, fy).
+FREQ_SYNONYMS: dict[str, str] = {
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "financial_year": "fy",
+}
+
+
+@dataclass(frozen=True)
+class _Arguments:
+    """The checked, normalised arguments of :func:`forecast`."""
+
+    until: pd.Timestamp
+    freq: str
+    history_freq: str
+    by: tuple[str, ...]
+    models: tuple[str, ...] | None
+    reconciliation: str
+    n_jobs: int
+    level: tuple[int, ...]
+
+
+def period_name(freq: object, what: str = "freq") -> str:
+    """The canonical period for ``freq`` (a name of FREQ_ORDER or of :data:`FREQ_SYNONYMS`).
+
+    >>> period_name("Monthly"), period_name("fy")
+    ('month', 'fy')
+    >>> period_name("fortnight")
+    Traceback (most recent call last):
+    ...
+    mashdemand.forecast.api.ForecastError: freq 'fortnight': choose one of day, week, month, \
+quarter, year, fy
+    """
+    key = str(freq).strip().lower().replace(" ", "_").replace("-", "_")
+    key = FREQ_SYNONYMS.get(key, key)
+    if not isinstance(freq, str) or key not in FREQ_ORDER:
+        raise ForecastError(f"{what} {freq!r}: choose one of {', '.join(FREQ_ORDER)}")
+    return key
+
+
+def _names(value: str | Iterable[str] | None, what: str) -> tuple[str, ...]:
+    """A comma-separated string or an iterable of names -> stripped names, in order."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if not all(isinstance(x, str) for x in items):
+        raise ForecastError(f"{what} {value!r}: give names (text), e.g. {what}=['priority']")
+    return tuple(dict.fromkeys(x.strip() for x in items if x.strip()))
+
+
+def _check_arguments(
+    until: object,
+    freq: object,
+    history_freq: object,
+    by: object,
+    models: object,
+    reconciliation: object,
+    n_jobs: object,
+    level: object,
+) -> _Arguments:
+    """Check :func:`forecast`'s arguments; one-line :class:`ForecastError` naming the argument.
+
+    Messages use the library's argument names (the CLI adds its own flag names).
+    """
+    from mashdemand.forecast.counts import SPLITS
+    from mashdemand.forecast.models import MODELS
+    from mashdemand.forecast.reconcile import METHODS
+
+    try:
+        end = pd.Timestamp(until)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        end = pd.NaT
+    if until is None or pd.isna(end):
+        raise ForecastError(f"until {until!r}: not a date; give e.g. '2026-12-31'")
+    hist = period_name(history_freq, "history_freq")
+    out = period_name(freq) if freq is not None else hist
+    dims = tuple(d for d in _names(by, "by") if d != schema.HUB)  # hubs are always forecast
+    bad = [d for d in dims if d not in SPLITS]
+    if bad:
+        raise ForecastError(f"by {bad[0]!r}: choose from {', '.join(SPLITS)} (hub is implied)")
+    names = _names(models, "models") or None
+    unknown = [n for n in names or () if n not in MODELS]
+    if unknown:
+        raise ForecastError(
+            f"models: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(MODELS)}"
+        )
+    if reconciliation not in ("auto", *METHODS):
+        raise ForecastError(
+            f"reconciliation {reconciliation!r}: choose one of auto, {', '.join(METHODS)}"
+        )
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs < 1:
+        raise ForecastError(f"n_jobs {n_jobs!r}: give a whole number of workers, 1 or more")
+    levels = (level,) if isinstance(level, int | np.integer) else level
+    try:
+        lv = tuple(int(x) for x in levels)  # type: ignore[union-attr]
+        ok = len(lv) > 0 and all(0 < x < 100 and x == y for x, y in zip(lv, levels, strict=True))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ForecastError(f"level {level!r}: give interval levels in percent, e.g. (80, 95)")
+    return _Arguments(end, out, hist, dims, names, str(reconciliation), int(n_jobs), lv)
 
 
 @dataclass(frozen=True)
@@ -200,22 +317,28 @@ class ForecastResult:
         ds = self.history[DS]
         return ds.min().strftime("%Y-%m-%d"), ds.max().strftime("%Y-%m-%d")
 
-    def to_dict(self) -> dict:
-        """A versioned, JSON-serialisable record (no pickle): data window, scenario, output."""
+    def to_dict(self, include_cv: bool = False) -> dict[str, Any]:
+        """A versioned, JSON-serialisable record (no pickle) that :meth:`from_dict` restores.
+
+        Holds the data window, scenario, models, weights, calibration, the backtest tables, the
+        history the models saw, the forecast and the near-term daily result, with each table's
+        dtypes so it comes back equal. Floats are written exactly (``json`` writes the shortest
+        repr that reads back the same). ``include_cv`` also writes the raw backtest forecasts
+        (large: every model, window and series).
+        """
         from mashdemand import __version__
 
-        def frame(df: pd.DataFrame | None) -> list[dict] | None:
-            if df is None:
-                return None
-            out = df.copy()
-            for c in out.columns:
-                if pd.api.types.is_datetime64_any_dtype(out[c]):
-                    out[c] = out[c].dt.strftime("%Y-%m-%d")
-            return json.loads(out.to_json(orient="records", double_precision=6))
-
-        overall = getattr(self.backtest, "overall", None) if self.backtest is not None else None
-        return {
+        tables: dict[str, pd.DataFrame | None] = {
+            "weights": self.weights,
+            "history": self.history,
+            "forecast": self.frame,
+            "cv": self.cv if include_cv else None,
+        }
+        for name in BACKTEST_TABLES:
+            tables[f"backtest_{name}"] = getattr(self.backtest, name, None)
+        doc: dict[str, Any] = {
             "format": RESULT_FORMAT,
+            "format_version": FORMAT_VERSION,
             "package_version": __version__,
             "created_at": self.created_at,
             "freq": self.freq,
@@ -226,23 +349,105 @@ class ForecastResult:
             "reconciliation": self.reconciliation,
             "reconciliation_backtest_mase": self.reconciliation_scores,
             "seconds": round(self.seconds, 2),
-            "weights": frame(self.weights),
             "calibration": self.calibration,
-            "backtest_overall": frame(overall.reset_index() if overall is not None else None),
-            "forecast": frame(self.frame),
+            "dtypes": {k: _dtypes(v) for k, v in tables.items() if v is not None},
         }
+        for name, table in tables.items():
+            # Long tables by column (compact); the short ones people read, by row.
+            orient = "list" if name in ("history", "cv") else "records"
+            doc[name] = _encode_table(table, orient) if table is not None else None
+        doc["near_term"] = self.near_term.to_dict(include_cv) if self.near_term else None
+        return doc
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=1)
+    def to_json(self, path: str | Path | None = None, include_cv: bool = False) -> str:
+        """Write :meth:`to_dict` as JSON to ``path`` (if given); returns the text.
+
+        :meth:`from_json` reads it back into an equal result.
+        """
+        text = json.dumps(self.to_dict(include_cv), indent=1)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text, encoding="utf-8")
         return text
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], where: str = "forecast record") -> ForecastResult:
+        """Rebuild a result saved with :meth:`to_dict` (any ``format_version`` up to ours).
+
+        Raises
+        ------
+        ForecastError
+            One line naming ``where`` when the record is not a forecast, is of a newer
+            ``format_version`` than this package reads, or predates the history being saved.
+        """
+        from mashdemand.forecast.intervals import ConformalCalibrator
+        from mashdemand.forecast.metrics import EvaluationResult
+
+        _check_format(doc, where)
+        tables = {
+            name: _decode_table(doc.get(name), doc["dtypes"].get(name, {}))
+            for name in doc["dtypes"]
+        }
+        if doc.get("calibration") is not None:
+            ConformalCalibrator.from_dict(doc["calibration"])  # refuses an unknown version
+        backtest = None
+        if all(f"backtest_{n}" in tables for n in BACKTEST_TABLES):
+            backtest = EvaluationResult(**{n: tables[f"backtest_{n}"] for n in BACKTEST_TABLES})
+        near = doc.get("near_term")
+        return cls(
+            frame=tables["forecast"],
+            freq=doc["freq"],
+            by=tuple(doc["by"]),
+            history=tables["history"],
+            scenario=Scenario(**doc["scenario"]),
+            models=tuple(doc["models"]),
+            weights=tables["weights"],
+            backtest=backtest,
+            cv=tables.get("cv"),
+            calibration=doc.get("calibration"),
+            reconciliation=doc["reconciliation"],
+            reconciliation_scores=doc.get("reconciliation_backtest_mase"),
+            near_term=cls.from_dict(near, f"{where} (near_term)") if near else None,
+            seconds=float(doc.get("seconds", 0.0)),
+            created_at=doc["created_at"],
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> ForecastResult:
+        """Read a result written by :meth:`to_json`; the inverse of it.
+
+        >>> import tempfile
+        >>> hist = pd.DataFrame({"hub": "a", "date": pd.date_range("2024-01-01", periods=28),
+        ...     "contacts": 10})
+        >>> res = forecast(hist, until="2024-02-04", models=["snaive"], backtest=False)
+        >>> path = Path(tempfile.mkdtemp()) / "fc.json"
+        >>> _ = res.to_json(path)
+        >>> back = ForecastResult.from_json(path)
+        >>> back.frame.equals(res.frame), back.history.equals(res.history)
+        (True, True)
+        """
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ForecastError(f"{path}: cannot read a forecast record: {exc}") from None
+        if not isinstance(doc, dict):
+            raise ForecastError(f"{path}: not a mashdemand forecast record")
+        return cls.from_dict(doc, where=str(path))
+
     @staticmethod
     def read_json(path: str | Path) -> dict:
-        """Read a saved result; checks the format version. Returns the record as a dict with
-        ``forecast`` as a DataFrame."""
+        """Deprecated: use :meth:`from_json`, which restores the whole result.
+
+        Reads a saved result and checks its format; returns the record as a dict with
+        ``forecast`` as a DataFrame.
+        """
+        import warnings
+
+        warnings.warn(
+            "ForecastResult.read_json is deprecated; use ForecastResult.from_json",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
         if doc.get("format") != RESULT_FORMAT:
             raise ForecastError(f"{path}: not a mashdemand forecast ({doc.get('format')!r})")
@@ -256,6 +461,62 @@ class ForecastResult:
         from mashdemand.forecast.plots import plot_fan
 
         return plot_fan(self, hub=hub, ax=ax, history_periods=history_periods)
+
+
+# --- the saved record ---------------------------------------------------------------------
+def _check_format(doc: dict[str, Any], where: str) -> None:
+    """Refuse, in one line, a record that is not a forecast or that we cannot read."""
+    if doc.get("format") != RESULT_FORMAT:
+        raise ForecastError(f"{where}: not a mashdemand forecast ({doc.get('format')!r})")
+    version = doc.get("format_version", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ForecastError(
+            f"{where}: forecast record format_version {version!r} is newer than this "
+            f"mashdemand reads ({FORMAT_VERSION}); upgrade mashdemand"
+        )
+    if version < 2:
+        raise ForecastError(
+            f"{where}: forecast record format_version {version} has no history; "
+            "forecast again to save one that reloads (ForecastResult.read_json reads its table)"
+        )
+
+
+def _dtypes(df: pd.DataFrame) -> dict[str, str]:
+    """Column -> dtype name, in column order (restores the frame exactly)."""
+    return {str(c): str(t) for c, t in df.dtypes.items()}
+
+
+def _cell(value: Any) -> Any:
+    """One value as JSON: exact floats, ISO dates, None for missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        plain = value.tz is None and value == value.normalize()
+        return value.strftime("%Y-%m-%d") if plain else value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _encode_table(df: pd.DataFrame, orient: str = "records") -> list | dict:
+    """A frame as JSON: ``records`` (a list of rows) or ``list`` (a list per column)."""
+    columns = {str(c): [_cell(v) for v in df[c].tolist()] for c in df.columns}
+    if orient == "list":
+        return columns
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _decode_table(data: list | dict | None, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The inverse of :func:`_encode_table` given the saved :func:`_dtypes`."""
+    df = pd.DataFrame(data or None, columns=list(dtypes))
+    for col, dtype in dtypes.items():
+        if dtype.startswith("datetime64"):
+            df[col] = pd.to_datetime(df[col], format="ISO8601").astype(dtype)
+        elif dtype.startswith(("float", "int", "uint", "bool")):
+            df[col] = pd.to_numeric(df[col]).astype(dtype) if len(df) else df[col].astype(dtype)
+        elif dtype != "object":
+            df[col] = df[col].astype(dtype)
+    return df
 
 
 # --- series -------------------------------------------------------------------------------
@@ -353,7 +614,8 @@ def forecast(
         Assumptions (see :class:`Scenario`); default principal.
     models : sequence of str, optional
         Candidate models (``mashdemand.forecast.models.MODELS``); default
-        ``DEFAULT_MODELS_BY_FREQ[freq]``.
+        ``DEFAULT_MODELS_BY_FREQ[freq]`` (without gbm, prophet and ucm when the environment
+        sets ``MASHDEMAND_FAST_MODELS=1``, see :mod:`mashdemand.forecast.models`).
     backtest : bool
         Run the rolling-origin backtest that weights the ensemble and calibrates the intervals.
         Without it, models are weighted equally and intervals are the models' own, as they
@@ -381,21 +643,19 @@ def forecast(
     from mashdemand.forecast import backtest as bt
     from mashdemand.forecast import ensemble, intervals, metrics, reconcile
     from mashdemand.forecast.features import make_features
-    from mashdemand.forecast.models import make_model
+    from mashdemand.forecast.models import default_candidates, make_model
 
+    args = _check_arguments(until, freq, history_freq, by, models, reconciliation, n_jobs, level)
+    until, freq, history_freq, by = args.until, args.freq, args.history_freq, args.by
+    models, reconciliation = args.models, args.reconciliation
+    n_jobs, level = args.n_jobs, args.level
     scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
-    if reconciliation not in ("auto", *reconcile.METHODS):
-        raise ForecastError(
-            f"reconciliation {reconciliation!r}: choose auto, {', '.join(reconcile.METHODS)}"
-        )
-    freq = freq or history_freq
     if FREQ_ORDER.index(freq) < FREQ_ORDER.index(history_freq):
         raise ForecastError(
-            f"cannot forecast by {freq} from a history by {history_freq}; choose --freq "
+            f"cannot forecast by {freq} from a history by {history_freq}; choose freq "
             f"{history_freq} or coarser"
         )
     schema.validate_counts(history)
-    by = tuple(by)
     missing = [c for c in by if c not in history.columns]
     if missing:
         raise ForecastError(f"history has no {', '.join(missing)} column to split by")
@@ -404,11 +664,10 @@ def forecast(
         raise ForecastError(f"history has no complete {freq} period")
     panel = _fill_gaps(build_panel(counts, by), freq)
     last = panel[DS].max()
-    h = horizon(last, pd.Timestamp(until), freq)
+    h = horizon(last, until, freq)
     if h <= 0:
         raise ForecastError(
-            f"--until {pd.Timestamp(until):%d/%m/%Y} is not after the history's last "
-            f"{freq} ({last:%d/%m/%Y})"
+            f"until {until:%d/%m/%Y} is not after the history's last {freq} ({last:%d/%m/%Y})"
         )
     m = SEASON_LENGTH[freq]
     lengths = panel.groupby(UID).size()
@@ -438,7 +697,9 @@ def forecast(
     train = panel.merge(feats, on=[UID, DS], how="left")
     X_future = future.merge(feats, on=[UID, DS], how="left")
 
-    names = tuple(models or DEFAULT_MODELS_BY_FREQ[freq])
+    # Every fit runs on one native thread (mashdemand.threads); the backtest's n_jobs runs
+    # cutoffs in worker processes. MASHDEMAND_FAST_MODELS=1 trims the default set only.
+    names = tuple(models or default_candidates(DEFAULT_MODELS_BY_FREQ[freq]))
     candidates = {n: make_model(n, freq=freq) for n in names}
 
     cv_all, evaluation, weights, calib = None, None, None, None
@@ -467,7 +728,7 @@ def forecast(
         if len(ens_cv) == 0:
             raise ForecastError(
                 "history too short for an honest backtest of the ensemble (one window only); "
-                "use --no-backtest or a longer history"
+                "forecast without the backtest or from a longer history"
             )
         info = reconcile.hierarchy(_bottom_ids(panel, by))
         if reconciliation == "auto":

@@ -26,6 +26,7 @@ from mashdemand.forecast.base import (
     interval_columns,
 )
 from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL
+from mashdemand.threads import FIT_THREADS
 
 
 def cutoffs(end: pd.Timestamp, h: int, n_windows: int, step: int, freq: str) -> pd.DatetimeIndex:
@@ -121,7 +122,8 @@ def cross_validation(
     show_progress : bool
         Show a tqdm bar over cutoffs.
     n_jobs : int
-        Parallel workers across cutoffs (joblib; 1 runs in process, -1 uses all cores).
+        Parallel worker processes across cutoffs (joblib's loky; 1 runs in process, -1 uses
+        all cores). Each fit runs on one native thread (:mod:`mashdemand.threads`).
     min_train : int, optional
         Fewest training periods a series needs at a cutoff (default ``model.m + 1``: one
         season plus one). Shorter series are skipped for that cutoff with a ``UserWarning``.
@@ -147,11 +149,13 @@ def cross_validation(
     if n_jobs == 1:
         parts = [_one_window(model, df, c, h, level, min_train) for c in iterator]
     else:
-        from joblib import Parallel, delayed
+        from joblib import Parallel, delayed, parallel_config
 
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_one_window)(model, df, c, h, level, min_train) for c in iterator
-        )
+        # Processes across cutoffs, one native thread each (mashdemand.threads).
+        with parallel_config(backend="loky", inner_max_num_threads=FIT_THREADS):
+            parts = Parallel(n_jobs=n_jobs)(
+                delayed(_one_window)(model, df, c, h, level, min_train) for c in iterator
+            )
     parts = [p for p in parts if p is not None and not p.empty]
     cols = [UID, DS, CUTOFF, HORIZON, Y, YHAT, *interval_columns(level)]
     if not parts:

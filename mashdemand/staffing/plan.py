@@ -60,6 +60,7 @@ from mashdemand.staffing.config import (
 from mashdemand.staffing.grid import Clock, make_grid, opening
 from mashdemand.staffing.model import Cell, RosterProblem
 from mashdemand.staffing.optimise import optimise_roster, roster_fte
+from mashdemand.threads import init_worker
 
 __all__ = ["StaffingPlan", "plan_staffing"]
 
@@ -351,7 +352,8 @@ def _run(tasks: list[tuple], fn, jobs: int, progress: bool, desc: str) -> list:
         bar = tqdm(total=len(tasks), desc=desc, unit="cell")
     out = []
     if jobs > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
+        # one native thread per worker: the parallelism is across cells, not inside them
+        with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker) as ex:
             for res in ex.map(fn, *zip(*tasks, strict=True), chunksize=1):
                 out.append(res)
                 if bar:

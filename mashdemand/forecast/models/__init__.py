@@ -13,18 +13,25 @@ gbm        :class:`~.gbm.PooledGBM`, one Poisson gradient-boosting model over al
 rate       :class:`~.rate.PooledRate`, contacts per 1,000 population x projected population
 =========  ==========================================================================
 
-Heavy libraries (Prophet) are imported only when their model is built.
+Heavy libraries (Prophet) are imported only when their model is built. Every model's ``fit``
+and ``predict`` run on one native thread (:func:`mashdemand.threads.single_threaded_fit`).
+
+Setting the environment variable ``MASHDEMAND_FAST_MODELS=1`` (:data:`FAST_MODELS_ENV`) leaves
+the slow models (:data:`SLOW_MODELS`: gbm, prophet, ucm) out of the *default* candidate sets
+(:func:`default_candidates`), for quick runs such as the notebooks in CI; models named
+explicitly are always used. Unset (the default), nothing changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from typing import Any
 
 from mashdemand.forecast.base import Forecaster
 
-__all__ = ["MODELS", "make_model"]
+__all__ = ["FAST_MODELS_ENV", "MODELS", "SLOW_MODELS", "default_candidates", "make_model"]
 
 
 def _lazy(module: str, cls: str) -> Callable[..., Forecaster]:
@@ -60,3 +67,31 @@ def make_model(name: str, freq: str = "day", **kw: Any) -> Forecaster:
     except KeyError:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}") from None
     return factory(freq=freq, **kw)
+
+
+#: Environment variable that, set to ``1``, drops :data:`SLOW_MODELS` from default model sets.
+FAST_MODELS_ENV = "MASHDEMAND_FAST_MODELS"
+#: Models left out of the default sets under ``MASHDEMAND_FAST_MODELS=1``: the ones whose fit
+#: takes seconds per series (gradient boosting, Stan, state space) rather than milliseconds.
+SLOW_MODELS: tuple[str, ...] = ("gbm", "prophet", "ucm")
+
+
+def default_candidates(
+    names: Sequence[str], env: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The default model set ``names``, without :data:`SLOW_MODELS` when fast models are asked for.
+
+    The one place :data:`FAST_MODELS_ENV` is read (from ``env``, default ``os.environ``); it
+    counts as set when it is ``1``, ``true`` or ``yes``. At least one model is always kept.
+
+    >>> default_candidates(("snaive", "ets", "gbm"), env={})
+    ('snaive', 'ets', 'gbm')
+    >>> default_candidates(("snaive", "ets", "gbm"), env={"MASHDEMAND_FAST_MODELS": "1"})
+    ('snaive', 'ets')
+    """
+    names = tuple(names)
+    flag = (os.environ if env is None else env).get(FAST_MODELS_ENV, "")
+    if flag.strip().lower() not in ("1", "true", "yes"):
+        return names
+    fast = tuple(n for n in names if n not in SLOW_MODELS)
+    return fast or names[:1]

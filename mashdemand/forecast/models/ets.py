@@ -12,8 +12,10 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from mashdemand.forecast.base import Forecaster, Y
 from mashdemand.forecast.models._common import normal_frame
+from mashdemand.threads import single_threaded_fit
 
 
+@single_threaded_fit
 class ETS(Forecaster):
     """ETS(A, Ad, A): additive errors, additive damped trend, additive seasonality.
 

@@ -21,6 +21,7 @@ from mashdemand.forecast.base import (
     future_dates,
 )
 from mashdemand.forecast.features import DRIVER_FEATURES, POP_ALL, make_features
+from mashdemand.threads import single_threaded_fit
 
 #: Periods averaged for each series' level (the scale its target is divided by).
 SCALE_WINDOW: dict[str, int] = {
@@ -35,6 +36,7 @@ _CODE = "_series"
 _MIN_OWN = 60  # periods a series needs to use its own in-sample residuals
 
 
+@single_threaded_fit
 class PooledGBM(Forecaster):
     """A global ``HistGradientBoostingRegressor(loss="poisson")`` over all series.
 

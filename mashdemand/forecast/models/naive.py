@@ -10,6 +10,7 @@ import pandas as pd
 
 from mashdemand.forecast.base import Forecaster, Y
 from mashdemand.forecast.models._common import normal_frame
+from mashdemand.threads import single_threaded_fit
 
 
 def _sd(resid: np.ndarray) -> float:
@@ -17,6 +18,7 @@ def _sd(resid: np.ndarray) -> float:
     return float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
 
 
+@single_threaded_fit
 class SeasonalNaive(Forecaster):
     """Repeat the last season: ``yhat[t + j] = y[t + j - m * k]``, ``k = ceil(j / m)``.
 
@@ -63,6 +65,7 @@ class Naive(SeasonalNaive):
         return 1
 
 
+@single_threaded_fit
 class Drift(Forecaster):
     """Last value plus the average change per period (random walk with drift).
 

@@ -20,6 +20,7 @@ from mashdemand.forecast.features import (
     intervention_columns,
 )
 from mashdemand.forecast.models._common import exog_frame, normal_frame
+from mashdemand.threads import single_threaded_fit
 
 #: Yearly Fourier order per period (None: no yearly seasonality).
 YEARLY_ORDER: dict[str, int | None] = {
@@ -56,6 +57,7 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+@single_threaded_fit
 class ProphetModel(Forecaster):
     """Prophet on ``log1p(y)`` with UK calendar effects.
 

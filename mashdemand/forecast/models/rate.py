@@ -26,6 +26,7 @@ from mashdemand.forecast.base import (
     future_dates,
 )
 from mashdemand.forecast.features import POP_ALL, POP_CHILD
+from mashdemand.threads import single_threaded_fit
 
 ALPHAS: tuple[float, ...] = (0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 """Candidate smoothing weights, chosen jointly for all series by backtest."""
@@ -72,6 +73,7 @@ def _smooth(rates: np.ndarray, m: int, alpha: float) -> np.ndarray:
     return lev
 
 
+@single_threaded_fit
 class PooledRate(Forecaster):
     """Contacts per 1,000 population, smoothed per series, pooled across series.
 

@@ -21,6 +21,7 @@ from mashdemand.forecast.features import (
     intervention_columns,
 )
 from mashdemand.forecast.models._common import exog_frame, fourier, normal_frame
+from mashdemand.threads import single_threaded_fit
 
 #: Default regressors; a name ending in ``*`` matches every column with that prefix.
 DEFAULT_EXOG: tuple[str, ...] = (
@@ -36,6 +37,7 @@ MAX_TRAIN: dict[str, int] = {"day": 2 * 365, "week": 5 * 52}
 _YEAR_DAYS = 365.25
 
 
+@single_threaded_fit
 class UCM(Forecaster):
     """Local linear trend + seasonal + regressors, fitted on ``log1p(y)``.
 
