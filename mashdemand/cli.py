@@ -63,6 +63,18 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(getattr(exc, "exit_code", EXIT_BAD_INPUT)) from None
 
 
+# --wait, for scheduled jobs that may meet another mashdemand process using the store.
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="Wait up to SECONDS for another mashdemand process to release the store.",
+    ),
+]
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Contact-log exports: .csv, .xlsx, .parquet")],
@@ -77,15 +89,7 @@ def ingest(
         Path | None, typer.Option("--summary-json", help="Write the ingest summary as JSON here.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait",
-            min=0,
-            metavar="SECONDS",
-            help="Wait up to SECONDS for another mashdemand process to release the store.",
-        ),
-    ] = 0,
+    wait: WaitOpt = 0,
 ) -> None:
     """Load contact logs into the store: dedupe on contact_id, quarantine unusable rows.
 
@@ -377,15 +381,7 @@ def _parse_day(text: str):
 @app.command()
 def summary(
     store: Annotated[Path, typer.Option(help="The DuckDB store.")] = DEFAULT_STORE,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait",
-            min=0,
-            metavar="SECONDS",
-            help="Wait up to SECONDS for a running ingest to release the store.",
-        ),
-    ] = 0,
+    wait: WaitOpt = 0,
 ) -> None:
     """Summarise the store: contacts per hub and month span, quarantine by reason."""
     from mashdemand.store import Store
