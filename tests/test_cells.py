@@ -129,3 +129,10 @@ def test_to_csv_quotes_a_carriage_return_inside_text(tmp_path):
         rows = list(csv.reader(fh))
     assert rows == [["note", "n"], ["x\r=cmd|' /C calc'!A0", "1"], ["plain", "2"]]
     assert pd.read_csv(path)["n"].tolist() == [1, 2]
+
+
+def test_format_table_shows_hub_names_not_slugs():
+    html = format_table(pd.DataFrame({"hub": ["bracknell-forest", "north-east", "ALL"], "n": 1}))
+    assert "<td>Bracknell Forest</td>" in html and "<td>North East</td>" in html
+    assert "<td>Force total</td>" in html
+    assert "bracknell-forest" not in html and "north-east" not in html

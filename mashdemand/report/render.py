@@ -17,6 +17,7 @@ import pandas as pd
 
 from mashdemand import schema
 from mashdemand.errors import MashdemandError
+from mashdemand.hubs import display_name
 
 if TYPE_CHECKING:
     import jinja2
@@ -97,6 +98,7 @@ def format_table(
 
     Integer columns get thousands separators, floats one decimal, unless ``formats`` says
     otherwise; ``headers`` renames columns for readers (underscores become spaces anyway).
+    A ``hub`` column shows display names ("Bracknell Forest", "Force total"), not slugs.
     """
     formats = dict(formats or {})
     headers = dict(headers or {})
@@ -113,6 +115,8 @@ def format_table(
             v = row[c]
             if c in formats:
                 text, num = formats[c](v), True
+            elif c == schema.HUB and isinstance(v, str):  # people read names, not slugs
+                text, num = display_name(v), False
             elif isinstance(v, bool):
                 text, num = fmt_bool(v), False
             elif pd.api.types.is_integer(v):

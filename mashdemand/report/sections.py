@@ -19,7 +19,10 @@ from mashdemand.standards import load_standards
 
 __all__ = ["quarterly_context"]
 
-HUB_NAMES_NOTE = "Hub slugs are as recorded in the contact logs; 'Force total' is the sum of hubs."
+HUB_NAMES_NOTE = (
+    "Hubs are shown by name; the CSV tables keep the slugs of the contact logs. "
+    "'Force total' is the sum of hubs."
+)
 
 
 def _pct_signed(v: Any) -> str:
