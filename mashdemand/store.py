@@ -442,8 +442,7 @@ class Store:
         pending = [m for m in MIGRATIONS if m[0] > current]
         if not pending:
             return current
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
                 "(version INTEGER, description VARCHAR, applied_at TIMESTAMP)"
@@ -455,10 +454,6 @@ class Store:
                     "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
                     [version, description],
                 )
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
         return SCHEMA_VERSION
 
     # -- writes (used by the ingest pipeline) ----------------------------------------------
@@ -732,8 +727,7 @@ class Store:
                 )
         if not runs:
             return []
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             first = int(self.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM forecast_runs"))
             ids = list(range(first, first + len(runs)))
             for run_id, run, r in zip(ids, runs, rows, strict=True):
@@ -744,10 +738,6 @@ class Store:
                 )
                 r.insert(0, "run_id", run_id)
                 self.append("forecast_archive", r, ("run_id", *ARCHIVE_COLUMNS))
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
         return ids
 
     # -- housekeeping and its audit trail (version 3) --------------------------------------
@@ -799,8 +789,7 @@ class Store:
             hubs = ", ".join(self.hubs()) or "none"
             raise StoreError(f"{self.path}: no hub {hub!r} in the store (hubs: {hubs})")
         iso = "strftime({c}, '%Y-%m-%dT%H:%M:%S') || '+00:00'"
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self.con.execute(
                 f"""
                 INSERT INTO quarantine ({", ".join(QUARANTINE_COLUMNS)})
@@ -816,10 +805,6 @@ class Store:
             )
             self.con.execute("DELETE FROM contacts WHERE hub = ?", [hub])
             self._record_audit("remove_hub", hub, n, reason)
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
         return n
 
     def _record_audit(self, action: str, hub: str | None, rows: int, reason: str) -> None:
