@@ -46,19 +46,22 @@ def _one_error_line(err: str) -> str:
 def test_kill_9_at_random_points_then_reingest_is_exact(tmp_path, big_csv):
     store = tmp_path / "store.duckdb"
     rng = random.Random(20240305)
-    counts = []
+    counts, killed = [], 0
     for _ in range(3):
         proc = start_cli("ingest", big_csv, "--store", store, "-q")
         wait_until_open(proc, store)
-        time.sleep(rng.uniform(0.0, 1.5))
+        time.sleep(rng.uniform(0.0, 0.6))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
-        assert proc.returncode == -signal.SIGKILL
+        # On an idle machine a late point may fall after the run finished: still a valid point.
+        assert proc.returncode in (-signal.SIGKILL, 0)
+        killed += proc.returncode == -signal.SIGKILL
         # Whatever the point, the store opens and holds the whole run or none of it.
         if store.exists():
             counts.append(store_count(store))
             assert counts[-1] in (0, BIG_ROWS)
             assert distinct_ids(store) == counts[-1]
+    assert killed >= 1  # at least one run was really cut off mid-ingest
     done = run_cli("ingest", big_csv, "--store", store, "--summary-json", tmp_path / "s.json")
     assert done.returncode == 0, done.stderr
     assert store_count(store) == BIG_ROWS
