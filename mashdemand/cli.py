@@ -7,6 +7,7 @@ Never a traceback.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Iterator
@@ -622,6 +623,38 @@ def fms_appendix(
         typer.echo(f"wrote {p}")
 
 
+def unwrap_help(text: str) -> str:
+    """A docstring's paragraphs with their hard line breaks removed, for ``--help``.
+
+    Typer keeps single line breaks inside a paragraph, so a docstring wrapped at 95 columns
+    breaks mid-sentence on an 80-column terminal. Joining each paragraph's lines lets the
+    terminal wrap it; lines that start a list item (``-`` or ``*``) keep their own line.
+
+    >>> unwrap_help("Short line.\n\nA paragraph\nwrapped by hand.\n- one\n- two")
+    'Short line.\n\nA paragraph wrapped by hand.\n- one\n- two'
+    """
+    out = []
+    for para in inspect.cleandoc(text).split("\n\n"):
+        lines: list[str] = []
+        for line in para.splitlines():
+            item = line.lstrip().startswith(("- ", "* "))
+            if lines and not item:
+                lines[-1] = f"{lines[-1]} {line.strip()}"
+            else:
+                lines.append(line.strip())
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _unwrap_command_help(*apps: typer.Typer) -> None:
+    """Give every command of ``apps`` its docstring as unwrapped ``--help`` text."""
+    for a in apps:
+        for info in a.registered_commands:
+            text = info.help or (info.callback.__doc__ if info.callback else None)
+            if text:
+                info.help = unwrap_help(text)
+
+
 def main() -> None:
     """Console-script entry point: run the app; any unexpected error becomes one line.
 
@@ -654,6 +687,8 @@ def main() -> None:
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 
+
+_unwrap_command_help(app, report_app, store_app)
 
 if __name__ == "__main__":
     main()
