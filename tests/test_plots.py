@@ -683,6 +683,23 @@ def test_plot_option_tradeoff(staffing_frames):
     assert_labelled(fig)
 
 
+def test_staffing_charts_name_hubs_and_options_for_readers(staffing_frames):
+    """Before: tick labels were slugs (slough) and annotations option keys (long_day_0719)."""
+    s = staffing_frames.summary
+    labels = {k: f"label of {k}" for k in s["option"].unique()}
+    fig = splots.plot_fte_by_hub(s, "2026Q4", labels=labels)
+    ax = fig.axes[0]
+    ticks = tick_texts(ax)
+    assert "Slough" in ticks and "slough" not in ticks
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "today's hours (label of today)"
+    fig = splots.plot_option_tradeoff(s, "slough", "2026Q4", labels=labels)
+    ax = fig.axes[0]
+    notes = [t.get_text() for t in ax.texts]
+    assert notes and all(t.startswith("label of ") for t in notes)
+    assert ax.get_title().startswith("Slough ")
+
+
 def test_plot_weekend_cover(staffing_frames):
     fig = splots.plot_weekend_cover(staffing_frames.weekend_cover, "2026Q4")
     ax, ax2 = fig.axes

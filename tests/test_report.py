@@ -18,7 +18,15 @@ from conftest import SAMPLE
 from typer.testing import CliRunner
 
 from mashdemand.cli import app
-from mashdemand.report.fms import FmsTable, run_fms_appendix, timeliness
+from mashdemand.report.fms import (
+    FmsAppendix,
+    FmsTable,
+    numbered_tables,
+    run_fms_appendix,
+    timeliness,
+    write_docx,
+    write_xlsx,
+)
 from mashdemand.report.quarterly import ReportError, ReportInputs, run_quarterly
 from mashdemand.report.sdc import DisclosureRule, check_published
 from mashdemand.store import Store
@@ -272,7 +280,8 @@ def test_fms_docx_has_every_section_and_matching_numbers(fms, inputs):
     t1 = doc.tables[0]
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in t1.rows}
     n = stored_count(inputs.store, "slough", "2025-04-01", "2026-03-31")
-    assert rows["slough"][2] == f"{n:,}"
+    assert rows["Slough"][2] == f"{n:,}"  # display names, not slugs
+    assert "slough" not in rows
     assert (
         rows["Force total"][2]
         == f"{stored_count(inputs.store, None, '2025-04-01', '2026-03-31'):,}"
@@ -288,8 +297,9 @@ def test_fms_xlsx_opens_and_matches_the_forecast(fms):
     assert wb.sheetnames[:2] == ["Cover", "Notes"]
     assert len(wb.sheetnames) == 2 + len(app_.tables)
     proj = app_.table("projection")
-    n = [t.key for t in app_.tables].index("projection") + 1
+    n = next(n for n, t in numbered_tables(app_) if t.key == "projection")
     ws = wb[f"Table_{n}"]
+    assert ws["A1"].value == f"Table {n}: {proj.title}"
     values = [[c.value for c in row] for row in ws.iter_rows()]
     header = next(i for i, r in enumerate(values) if r[0] == "financial year")
     first = values[header + 1]
@@ -310,8 +320,9 @@ def test_no_published_cell_between_1_and_5(fms):
         if t.counts:
             assert check_published(t.published[t.counts]) == [], t.key
     wb = load_workbook(paths["xlsx"])
+    titles = {f"Table {n}: {t.title}": t for n, t in numbered_tables(app_)}
     for ws in wb.worksheets[2:]:
-        counts_sheet = next(t for t in app_.tables if t.title == ws["A1"].value)
+        counts_sheet = titles[ws["A1"].value]
         if not counts_sheet.counts:
             continue
         for row in ws.iter_rows(min_row=2, values_only=True):
@@ -438,3 +449,75 @@ def test_fms_scenarios_move_the_projection_as_stated(fms, inputs):
     assert 0.3 < police < 0.7
     ratio = sc.loc["risk", last] / sc.loc["principal", last]
     assert ratio == pytest.approx(1 + 0.1 * police, abs=0.005)
+
+
+def _small_appendix(with_priority: bool) -> FmsAppendix:
+    hubs = pd.DataFrame({"hub": ["slough", "bracknell-forest", "ALL"], "contacts": [90, 60, 150]})
+    tables = [
+        FmsTable("demand_now", "Contacts received by hub", hubs, internal=True),
+        FmsTable("demand_source", "Contacts by source", hubs, internal=True),
+    ]
+    if with_priority:
+        tables.append(FmsTable("demand_priority", "Contacts by priority", hubs, internal=True))
+    wf = pd.DataFrame(
+        {
+            "hub": ["slough", "bracknell-forest"],
+            "option": ["long_day_0719", "today"],
+            "fte": [4.0, 3.5],
+        }
+    )
+    roles = pd.DataFrame({"role": ["social_care", "police"], "share_of_work_pct": [40.0, 35.0]})
+    tables += [
+        FmsTable("workforce_hub", "Workforce by hub", wf, internal=True),
+        FmsTable("capability", "Capability", roles, internal=True),
+    ]
+    return FmsAppendix(
+        year=2026,
+        internal=True,
+        tables=tables,
+        paragraphs={},
+        figures={},
+        assumptions=[],
+        sources=[],
+        labels={
+            "option": {
+                "long_day_0719": "07:00-19:00 weekdays; weekend cover 09:00-17:00",
+                "today": "08:00-16:00 Mon-Thu, 08:00-15:30 Fri",
+            },
+            "role": {"social_care": "Social care", "police": "Police"},
+        },
+    )
+
+
+@pytest.mark.parametrize("with_priority", [True, False])
+def test_fms_tables_are_numbered_when_written_without_gaps(tmp_path, with_priority):
+    """Before: titles carried hand-written numbers, so a table left out left a gap."""
+    from openpyxl import load_workbook
+
+    app_ = _small_appendix(with_priority)
+    numbered = numbered_tables(app_)
+    assert [n for n, _ in numbered] == list(range(1, len(app_.tables) + 1))
+    wb = load_workbook(write_xlsx(app_, tmp_path / "fms.xlsx"))
+    for n, t in numbered:
+        assert wb[f"Table_{n}"]["A1"].value == f"Table {n}: {t.title}"
+    cover = [r[0] for r in wb["Cover"].iter_rows(values_only=True)]
+    assert f"Table {len(numbered)}: Capability" in cover
+
+
+def test_fms_writers_show_names_not_keys(tmp_path):
+    """Before: published tables showed slugs and keys (slough, long_day_0719, social_care)."""
+    import docx
+    from openpyxl import load_workbook
+
+    app_ = _small_appendix(True)
+    wb = load_workbook(write_xlsx(app_, tmp_path / "fms.xlsx"))
+    cells = {c for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for c in r}
+    assert {"Slough", "Bracknell Forest", "Force total", "Social care", "Police"} <= cells
+    assert "07:00-19:00 weekdays; weekend cover 09:00-17:00" in cells
+    assert not {"slough", "bracknell-forest", "ALL", "long_day_0719", "social_care"} & cells
+    d = docx.Document(str(write_docx(app_, tmp_path / "fms.docx")))
+    texts = {c.text for t in d.tables for r in t.rows for c in r.cells}
+    assert {"Slough", "Force total", "07:00-19:00 weekdays; weekend cover 09:00-17:00"} <= texts
+    assert not {"slough", "long_day_0719", "social_care"} & texts
+    heads = [p.text for p in d.paragraphs if p.style.name.startswith("Heading")]
+    assert "Table 4: Workforce by hub" in heads

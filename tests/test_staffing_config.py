@@ -119,3 +119,19 @@ def test_parse_hours():
     assert parse_hours("closed") is None
     with pytest.raises(StaffingError):
         parse_hours("12:00-12:00")
+
+
+def test_options_have_readers_names_from_their_hours_or_a_label(tmp_path: Path):
+    """Reports name options by their hours, never by key (issue 12)."""
+    cfg = load_config()
+    labels = {name: o.label for name, o in cfg.options.items()}
+    assert labels["long_day_0719"] == "07:00-19:00 weekdays; weekend cover 09:00-17:00"
+    assert labels["seven_day"] == "08:00-16:00 seven days"
+    assert labels["today"] == "08:00-16:00 Mon-Thu, 08:00-15:30 Fri; weekend cover 09:00-13:00"
+    p = tmp_path / "s.toml"
+    p.write_text(
+        '[options.today]\nlabel = "Core hours"\n'
+        'hours = { mon = "08:00-16:00", tue = "08:00-16:00" }\n',
+        encoding="utf-8",
+    )
+    assert load_config(p).options["today"].label == "Core hours"

@@ -101,9 +101,12 @@ def report_figures(
     figs["fy_projection"] = plot_fy_projection(result.frame, history=daily)
     s = plan.summary
     first_q = s["quarter"].min()
-    figs["fte_by_hub"] = splots.plot_fte_by_hub(s, first_q, baseline=plan.config.baseline)
+    labels = {name: o.label for name, o in plan.config.options.items()}
+    figs["fte_by_hub"] = splots.plot_fte_by_hub(
+        s, first_q, baseline=plan.config.baseline, labels=labels
+    )
     big = s[s["quarter"] == first_q].groupby(schema.HUB)["contacts"].max().sort_values().index[-1]
-    figs["option_tradeoff"] = splots.plot_option_tradeoff(s, big, first_q)
+    figs["option_tradeoff"] = splots.plot_option_tradeoff(s, big, first_q, labels=labels)
     figs["weekend_cover"] = splots.plot_weekend_cover(plan.weekend_cover, first_q)
     if len(tables["quarantine"]):
         figs["quarantine"] = plot_quarantine(tables["quarantine"])

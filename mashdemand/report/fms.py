@@ -26,7 +26,7 @@ from mashdemand import schema
 from mashdemand.calendar import fy_label, fy_start
 from mashdemand.cells import neutralise
 from mashdemand.forecast.api import Scenario
-from mashdemand.hubs import validate_hubs
+from mashdemand.hubs import display_name, validate_hubs
 from mashdemand.report.quarterly import (
     ReportError,
     ReportInputs,
@@ -133,6 +133,8 @@ class FmsAppendix:
     sources: list[str]
     facts: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Column -> key -> the name readers see (``option``: "07:00-19:00 weekdays", ``role``).
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def table(self, key: str) -> FmsTable:
         for t in self.tables:
@@ -476,14 +478,14 @@ def build_fms_appendix(
     tables = [
         mk(
             "demand_now",
-            f"Table 1: Contacts received by hub, {fy_label(prev0)} and {fy_label(cur0)}",
+            f"Contacts received by hub, {fy_label(prev0)} and {fy_label(cur0)}",
             t_now,
             counts=[c_prev, c_now],
             note="Financial years April to March. Contacts are all referrals screened by the MASH.",
         ),
         mk(
             "demand_source",
-            f"Table 2: Contacts by hub and source, {fy_label(cur0)}",
+            f"Contacts by hub and source, {fy_label(cur0)}",
             t_src,
             counts=[c for c in t_src.columns if c != schema.HUB],
         ),
@@ -492,11 +494,7 @@ def build_fms_appendix(
         tables.append(
             mk(
                 "demand_priority",
-                (
-                    f"Table 3: Contacts by hub and priority, {fy_label(cur0)} (hubs with "
-                    "record-level"
-                    f" logs)"
-                ),
+                (f"Contacts by hub and priority, {fy_label(cur0)} (hubs with record-level logs)"),
                 t_pri,
                 counts=[c for c in t_pri.columns if c != schema.HUB],
             )
@@ -504,47 +502,42 @@ def build_fms_appendix(
     tables += [
         mk(
             "projection",
-            (
-                f"Table 4: Projected contacts, force total, {fy_names[0]} to {fy_names[-1]} "
-                f"(principal)"
-            ),
+            (f"Projected contacts, force total, {fy_names[0]} to {fy_names[-1]} (principal)"),
             t_proj,
             note=f"Central forecast and 80% interval, rounded to the nearest {r}.",
         ),
         mk(
             "scenarios",
-            "Table 5: Projected contacts under each scenario, force total",
+            "Projected contacts under each scenario, force total",
             t_scen,
             note="Scenarios: " + "; ".join(_scenario_words(s) for s in scenarios),
         ),
         mk(
             "projection_hub",
-            "Table 6: Projected contacts by hub (principal, central forecast)",
+            "Projected contacts by hub (principal, central forecast)",
             t_proj_hub,
         ),
     ]
     if len(t_drivers):
-        tables.append(
-            mk("drivers", "Table 7: Drivers: projected population and planned housing", t_drivers)
-        )
+        tables.append(mk("drivers", "Drivers: projected population and planned housing", t_drivers))
     tables += [
         mk(
             "workforce",
-            "Table 8: Workforce required (FTE) against establishment, by financial year",
+            "Workforce required (FTE) against establishment, by financial year",
             t_wf,
             note="FTE required on the recommended operating hours, by role, for the same "
             "quarter of each year (the first whole quarter of the daily forecast), at the 80th "
             "percentile of daily demand.",
         ),
-        mk("workforce_hub", f"Table 9: Workforce by hub, {fy_names[0]}", t_wf_hub),
+        mk("workforce_hub", f"Workforce by hub, {fy_names[0]}", t_wf_hub),
         mk(
             "capability",
-            "Table 10: Capability: the roles in the hub and their share of the work",
+            "Capability: the roles in the hub and their share of the work",
             t_cap,
         ),
         mk(
             "performance",
-            f"Table 11: Performance against the timeliness standards, {fy_label(cur0)}",
+            f"Performance against the timeliness standards, {fy_label(cur0)}",
             t_perf,
             counts=["decided", "within_standard"],
             shares={"within_pct": "decided"},
@@ -555,7 +548,7 @@ def build_fms_appendix(
         ),
         mk(
             "risk",
-            "Table 12: Gap and risk from demand that cannot be met",
+            "Gap and risk from demand that cannot be met",
             t_risk,
             note="Contacts at risk: the share of P80 demand beyond the capacity of the "
             "establishment.",
@@ -639,7 +632,7 @@ def build_fms_appendix(
     if count_hubs:
         assumptions.append(
             "Hubs with daily counts only ("
-            + ", ".join(count_hubs)
+            + ", ".join(display_name(h) for h in count_hubs)
             + ") use the pooled arrival profile of hubs with record-level logs."
         )
     if len(left_out):
@@ -688,6 +681,10 @@ def build_fms_appendix(
         sources=sources,
         facts=facts,
         seconds=time.perf_counter() - t0,
+        labels={
+            "option": {name: o.label for name, o in cfg.options.items()},
+            "role": {name: role_label(name) for name in cfg.roles},
+        },
     )
 
 
@@ -825,6 +822,31 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 INTERNAL_BANNER = "INTERNAL: NOT DISCLOSURE-CONTROLLED. NOT FOR PUBLICATION."
 
 
+def role_label(key: str) -> str:
+    """A role key as readers see it: ``social_care`` -> ``Social care``."""
+    return key.replace("_", " ").capitalize()
+
+
+def numbered_tables(app: FmsAppendix) -> list[tuple[int, FmsTable]]:
+    """The tables in the order they are written (by section), numbered from 1.
+
+    Numbers are given here, when writing, so a table left out (no priority data, no drivers)
+    leaves no gap, and the DOCX titles and the XLSX ``Table_n`` sheets always agree.
+    """
+    order = [k for _, _, keys in SECTIONS for k in keys]
+    placed = sorted(app.tables, key=lambda t: order.index(t.key) if t.key in order else len(order))
+    return list(enumerate(placed, start=1))
+
+
+def reader_value(col: str, value: Any, labels: dict[str, dict[str, str]]) -> Any:
+    """A published cell as readers see it: hub names, option and role labels, not keys."""
+    if not isinstance(value, str):
+        return value
+    if col == schema.HUB or value == schema.FORCE_TOTAL:
+        return display_name(value) if value else value
+    return labels.get(col, {}).get(value, value)
+
+
 def _header(col: str) -> str:
     return str(col).replace("_pct", " (%)").replace("_fte", " (FTE)").replace("_", " ")
 
@@ -861,18 +883,19 @@ def write_docx(app: FmsAppendix, path: str | Path) -> Path:
         "Multi-Agency Safeguarding Hub demand, workforce and performance. Produced by "
         f"mashdemand on {pd.Timestamp.now(tz='Europe/London'):%d/%m/%Y}."
     )
+    numbered = numbered_tables(app)
     for heading, para_key, keys in SECTIONS:
         d.add_heading(heading, level=1)
         for text in app.paragraphs.get(para_key, []):
             d.add_paragraph(text)
-        if para_key == "demand_ahead":
+        if para_key == "demand_ahead" and "projection" in app.figures:
             _docx_figure(d, app.figures["projection"], figure_to_png_bytes, Cm(17))
-        if para_key == "workforce":
+        if para_key == "workforce" and "fte" in app.figures:
             _docx_figure(d, app.figures["fte"], figure_to_png_bytes, Cm(15))
-        for t in app.tables:
+        for n, t in numbered:
             if t.key not in keys:
                 continue
-            d.add_heading(t.title, level=3)
+            d.add_heading(f"Table {n}: {t.title}", level=3)
             pub = t.published
             table = d.add_table(rows=1, cols=len(pub.columns))
             table.style = "Light Grid Accent 1"
@@ -880,8 +903,8 @@ def write_docx(app: FmsAppendix, path: str | Path) -> Path:
                 table.rows[0].cells[i].text = _header(c)
             for row in pub.itertuples(index=False):
                 cells = table.add_row().cells
-                for i, v in enumerate(row):
-                    cells[i].text = "Force total" if v == schema.FORCE_TOTAL else _cell_text(v)
+                for i, (c, v) in enumerate(zip(pub.columns, row, strict=True)):
+                    cells[i].text = _cell_text(reader_value(c, v, app.labels))
                     if i > 0:
                         cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             for r_ in table.rows:
@@ -927,7 +950,7 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
         f"Produced by mashdemand on {pd.Timestamp.now(tz='Europe/London'):%d/%m/%Y}.",
         "",
         "Contents",
-        *[f"{t.key}: {t.title}" for t in app.tables],
+        *[f"Table {n}: {t.title}" for n, t in numbered_tables(app)],
     ]
     for text in lines:
         _append_text_row(cover, [text])
@@ -942,9 +965,9 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 120
     head_fill = PatternFill("solid", fgColor="0B2545")
-    for n, t in enumerate(app.tables, start=1):
+    for n, t in numbered_tables(app):
         ws = wb.create_sheet(f"Table_{n}")
-        _append_text_row(ws, [t.title])
+        _append_text_row(ws, [f"Table {n}: {t.title}"])
         ws["A1"].font = Font(bold=True, size=12)
         if t.note:
             _append_text_row(ws, [t.note])
@@ -956,9 +979,9 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
             cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         for row in t.published.itertuples(index=False):
             vals = []
-            for v in row:
+            for c, v in zip(t.published.columns, row, strict=True):
                 if isinstance(v, str):
-                    vals.append("Force total" if v == schema.FORCE_TOTAL else v)
+                    vals.append(reader_value(c, v, app.labels))
                 elif v is None or (isinstance(v, float) and np.isnan(v)):
                     vals.append(NOT_AVAILABLE)
                 else:
@@ -971,7 +994,8 @@ def write_xlsx(app: FmsAppendix, path: str | Path) -> Path:
                 elif isinstance(cell.value, int):
                     cell.number_format = "#,##0"
         for i, c in enumerate(t.published.columns, start=1):
-            width = max(len(_header(c)), *(len(_cell_text(v)) for v in t.published[c])) + 2
+            shown = (_cell_text(reader_value(c, v, app.labels)) for v in t.published[c])
+            width = max(len(_header(c)), *(len(v) for v in shown)) + 2
             ws.column_dimensions[ws.cell(row=hr, column=i).column_letter].width = min(width, 40)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -386,6 +386,8 @@ def build_quarterly(
         # the words of the service standards, from their one definition (mashdemand.standards)
         "standards": cfg.standards.summary(),
         "urgent_standard": cfg.standards.deadlines["urgent"].describe(),
+        # what readers call each operating option ("07:00-19:00 weekdays"); tables keep keys
+        "option_labels": {name: o.label for name, o in cfg.options.items()},
     }
     tables.update(_demand_tables(store, daily, q, hubs))
     facts["quarter_contacts"] = int(tables["headline"].set_index(schema.HUB).loc["ALL", "contacts"])
@@ -873,18 +875,19 @@ def fy_projection(
 
 
 # --- from files to a written report (the CLI's function) -------------------------------------
+#: The source checkout's sample folder (absent in an installed wheel).
+CHECKOUT_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
 def sample_dir() -> Path:
-    """``data/sample`` of the working directory, else of the source checkout."""
-    here = Path("data/sample")
-    if (here / "daily_counts.csv").exists():
-        return here
-    repo = Path(__file__).resolve().parents[2] / "data" / "sample"
-    if (repo / "daily_counts.csv").exists():
-        return repo
-    raise ReportError(
-        "data/sample not found: run from the mashdemand checkout, or make it with "
-        "`mashdemand sample --out data/sample`"
-    )
+    """``data/sample`` of the working directory, else of the source checkout, else the sample
+    made on first use in the cache folder (:func:`mashdemand.sample.ensure_sample`)."""
+    from mashdemand.sample import ensure_sample
+
+    for d in (Path("data/sample"), CHECKOUT_SAMPLE):
+        if all((d / f).exists() for f in ("daily_counts.csv", "population.csv")):
+            return d
+    return ensure_sample(show_progress=True)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,23 @@ def _standards_words(facts: dict[str, Any]) -> tuple[str, str]:
     return s.summary(), s.deadlines["urgent"].describe()
 
 
+def _option_labels(facts: dict[str, Any]) -> dict[str, str]:
+    """Operating option key -> the name readers see, as the report recorded them (else the
+    shipped staffing config's)."""
+    if "option_labels" in facts:
+        return dict(facts["option_labels"])
+    from mashdemand.staffing.config import load_config
+
+    return {name: o.label for name, o in load_config().options.items()}
+
+
+def _named_options(df: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """``df`` with its ``option`` column in readers' names."""
+    if "option" not in df.columns:
+        return df
+    return df.assign(option=df["option"].map(lambda k: labels.get(k, k)))
+
+
 def quarterly_context(report: Any) -> dict[str, Any]:
     """Everything the template needs: paragraphs (plain text) and tables (HTML)."""
     t, f = report.tables, report.facts
@@ -107,7 +124,11 @@ def quarterly_context(report: Any) -> dict[str, Any]:
             f"{last['financial_year']}: {fmt_int(last['yhat'])} "
             f"({fmt_int(last['lo80'])} to {fmt_int(last['hi80'])})."
         )
-    opts = ", ".join(f"{k} ({v} hubs)" for k, v in f["recommended_options"].items())
+    labels = _option_labels(f)
+    opts = ", ".join(
+        f"{labels.get(k, k)} ({v} {'hub' if v == 1 else 'hubs'})"
+        for k, v in f["recommended_options"].items()
+    )
     bullets.append(
         f"Staffing for {f['first_plan_quarter']}: {fmt_num(f['force_fte'])} FTE across the "
         f"hubs on the recommended hours ({opts}), against {fmt_num(f['force_baseline_fte'])} "
@@ -227,7 +248,9 @@ def quarterly_context(report: Any) -> dict[str, Any]:
     within = [c for c in st.columns if c.startswith("within_")]
     show = st[[schema.HUB, "quarter", "option", "baseline_fte", "fte_required", *role_cols]]
     ctx["staffing_table"] = format_table(
-        _with_force_rows(show, ["baseline_fte", "fte_required", *role_cols]),
+        _named_options(
+            _with_force_rows(show, ["baseline_fte", "fte_required", *role_cols]), labels
+        ),
         formats={c: fmt_num for c in ["baseline_fte", "fte_required", *role_cols]},
         headers={
             "baseline_fte": "FTE on today's hours",
@@ -238,12 +261,12 @@ def quarterly_context(report: Any) -> dict[str, Any]:
     ver = t["verification"]
     vcols = [schema.HUB, "quarter", "option", *within, "utilisation", "met"]
     ctx["verification_table"] = format_table(
-        ver[[c for c in vcols if c in ver.columns]],
+        _named_options(ver[[c for c in vcols if c in ver.columns]], labels),
         formats={c: fmt_share for c in [*within, "utilisation"]},
         headers={c: c.replace("within_", "within deadline: ") for c in within},
     )
     fo = t["staffing_force_options"]
-    fo = fo[fo["quarter"] == f["first_plan_quarter"]]
+    fo = _named_options(fo[fo["quarter"] == f["first_plan_quarter"]], labels)
     ctx["options_table"] = format_table(
         fo[
             [

@@ -132,6 +132,18 @@ class OperatingOption:
     priorities: Mapping[str, tuple[str, ...]]
     min_staff: int = 2
     min_staff_cover: int = 1
+    label_text: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The option's name for readers: the ``label`` given in the config, else its hours.
+
+        >>> day = (8 * 60, 16 * 60)
+        >>> hours = {d: day for d in ("mon", "tue", "wed", "thu", "fri")}
+        >>> OperatingOption("o", "", {**hours, "sat": None}, {}).label
+        '08:00-16:00 weekdays'
+        """
+        return self.label_text or option_label(self.hours, self.priorities)
 
     def is_open(self, day_type: str) -> bool:
         return self.hours.get(day_type) is not None
@@ -148,6 +160,67 @@ class OperatingOption:
             if span is not None:
                 total += (span[1] - span[0]) / 60
         return total
+
+
+def _span(span: tuple[int, int]) -> str:
+    return f"{span[0] // 60:02d}:{span[0] % 60:02d}-{span[1] // 60:02d}:{span[1] % 60:02d}"
+
+
+def option_label(
+    hours: Mapping[str, tuple[int, int] | None], priorities: Mapping[str, tuple[str, ...]]
+) -> str:
+    """A short reader's name for opening hours, e.g. ``07:00-19:00 weekdays``.
+
+    Weekdays with the same hours are named together (``weekdays``, ``Mon-Thu``); weekends open
+    for every priority on the weekday hours make ``seven days``; weekend hours for some
+    priorities only are added as ``weekend cover``.
+
+    Examples
+    --------
+    >>> wk = {d: (7 * 60, 19 * 60) for d in ("mon", "tue", "wed", "thu", "fri")}
+    >>> cover = {"sat": (9 * 60, 17 * 60), "sun": (9 * 60, 17 * 60)}
+    >>> option_label({**wk, **cover}, {"sat": ("urgent", "high"), "sun": ("urgent", "high")})
+    '07:00-19:00 weekdays; weekend cover 09:00-17:00'
+    >>> seven = {d: (8 * 60, 16 * 60) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    >>> option_label(seven, {})
+    '08:00-16:00 seven days'
+    >>> option_label({**wk, "fri": (7 * 60, 15 * 60 + 30)}, {})
+    '07:00-19:00 Mon-Thu, 07:00-15:30 Fri'
+    """
+    names = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri"}
+    days = list(names)
+    weekend = ("sat", "sun")
+
+    def full(d: str) -> bool:
+        return set(priorities.get(d, PRIORITIES)) == set(PRIORITIES)
+
+    wk = [hours.get(d) for d in days]
+    if all(w == wk[0] for w in wk) and wk[0] is not None:
+        if all(hours.get(d) == wk[0] and full(d) for d in weekend):
+            return f"{_span(wk[0])} seven days"
+        parts = [f"{_span(wk[0])} weekdays"]
+    else:
+        parts, i = [], 0
+        while i < len(days):
+            j = i
+            while j + 1 < len(days) and wk[j + 1] == wk[i]:
+                j += 1
+            if wk[i] is not None:
+                run = names[days[i]] if i == j else f"{names[days[i]]}-{names[days[j]]}"
+                parts.append(f"{_span(wk[i])} {run}")
+            i = j + 1
+        parts = [", ".join(parts)] if parts else []
+    we = [hours.get(d) for d in weekend]
+    if we[0] is not None and we[0] == we[1]:
+        what = "weekends" if all(full(d) for d in weekend) else "weekend cover"
+        parts.append(
+            f"{what} {_span(we[0])}" if what == "weekend cover" else f"{_span(we[0])} {what}"
+        )
+    else:
+        for d, span in zip(weekend, we, strict=True):
+            if span is not None:
+                parts.append(f"{d.capitalize()} {_span(span)}")
+    return "; ".join(parts) or "closed"
 
 
 @dataclass(frozen=True)
@@ -337,7 +410,9 @@ def _priorities(v: Any, where: str) -> tuple[str, ...]:
 
 def _option(name: str, d: Mapping, where: str) -> OperatingOption:
     w = f"{where}: options.{name}"
-    _check_keys(d, ("description", "hours", "priorities", "min_staff", "min_staff_cover"), w)
+    _check_keys(
+        d, ("description", "label", "hours", "priorities", "min_staff", "min_staff_cover"), w
+    )
     hours_in = d.get("hours", {})
     if not isinstance(hours_in, Mapping):
         raise StaffingError(f"{w}.hours: expected a table of day type = 'HH:MM-HH:MM'")
@@ -358,6 +433,7 @@ def _option(name: str, d: Mapping, where: str) -> OperatingOption:
         priorities=pri,
         min_staff=int(_num(d, "min_staff", w, 0)) if "min_staff" in d else 2,
         min_staff_cover=int(_num(d, "min_staff_cover", w, 0)) if "min_staff_cover" in d else 1,
+        label_text=str(d["label"]) if d.get("label") else None,
     )
 
 

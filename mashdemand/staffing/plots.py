@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from mashdemand.hubs import display_name
 from mashdemand.staffing.config import DAY_TYPES
 from mashdemand.style import PALETTE, fill_style, series_style, styled
 
@@ -111,11 +112,25 @@ def plot_fte_by_quarter(
     return fig
 
 
+def _namer(labels: dict[str, str] | None):
+    """Option key -> readers' name (the key itself when no label is given)."""
+    labels = labels or {}
+    return lambda key: labels.get(key, key)
+
+
 @styled
 def plot_fte_by_hub(
-    summary: pd.DataFrame, quarter: str, baseline: str = "today", ax: Axes | None = None
+    summary: pd.DataFrame,
+    quarter: str,
+    baseline: str = "today",
+    ax: Axes | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Figure:
-    """FTE by hub in one quarter: today's hours against the recommended option [FTE]."""
+    """FTE by hub in one quarter: today's hours against the recommended option [FTE].
+
+    ``labels`` maps option keys to the names readers see (``OperatingOption.label``).
+    """
+    name = _namer(labels)
     s = summary[summary["quarter"] == quarter]
     base = s[s["option"] == baseline].set_index("hub")["fte_required"]
     rec = s[s["recommended"]].set_index("hub")
@@ -126,7 +141,7 @@ def plot_fte_by_hub(
         x - 0.2,
         base.reindex(hubs),
         width=0.4,
-        label=f"{baseline} (today's hours)",
+        label=f"today's hours ({name(baseline)})",
         **fill_style(1, PALETTE[6]),
     )
     chosen = sorted(set(rec["option"].reindex(hubs).dropna()))
@@ -135,7 +150,7 @@ def plot_fte_by_hub(
         x + 0.2,
         rec["fte_required"].reindex(hubs),
         width=0.4,
-        label=f"recommended: {chosen[0]}" if one else "recommended (option named on the bar)",
+        label=f"recommended: {name(chosen[0])}" if one else "recommended (option named on the bar)",
         **fill_style(0),
     )
     if not one:  # name each hub's option inside the bar, clear of the title
@@ -144,7 +159,7 @@ def plot_fte_by_hub(
                 ax.text(
                     x[i] + 0.2,
                     rec.loc[h, "fte_required"] * 0.04,
-                    str(rec.loc[h, "option"]),
+                    name(str(rec.loc[h, "option"])).split(";")[0],
                     rotation=90,
                     va="bottom",
                     ha="center",
@@ -153,7 +168,7 @@ def plot_fte_by_hub(
                 )
     top = float(np.nanmax([base.max(), rec["fte_required"].max()]))
     ax.set_ylim(0, top * 1.25)
-    ax.set_xticks(x, hubs, rotation=30, ha="right")
+    ax.set_xticks(x, [display_name(h) for h in hubs], rotation=30, ha="right")
     ax.grid(False, axis="x")
     ax.set_xlabel("hub")
     ax.set_ylabel("FTE required")
@@ -164,13 +179,18 @@ def plot_fte_by_hub(
 
 @styled
 def plot_option_tradeoff(
-    summary: pd.DataFrame, hub: str, quarter: str, ax: Axes | None = None
+    summary: pd.DataFrame,
+    hub: str,
+    quarter: str,
+    ax: Axes | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Figure:
     """FTE against timeliness for each option of one hub and quarter.
 
     x: FTE required; y: contacts arriving while the hub is closed to them (out of hours);
     marker size: Monday backlog; filled: meets every target; star: recommended.
     """
+    name = _namer(labels)
     s = summary[(summary["hub"] == hub) & (summary["quarter"] == quarter)]
     fig, ax = _ax(ax, (9, 4))
     size = 40 + 200 * s["monday_backlog"].fillna(0) / max(s["monday_backlog"].max(), 1e-9)
@@ -186,7 +206,7 @@ def plot_option_tradeoff(
             edgecolors=PALETTE[0],
         )
         ax.annotate(
-            f"{r['option']}\nMonday backlog {r['monday_backlog']:.0f}",
+            f"{name(r['option'])}\nMonday backlog {r['monday_backlog']:.0f}",
             (r["fte_required"], r["out_of_hours_share"] * 100),
             textcoords="offset points",
             xytext=(6, 4),
@@ -199,7 +219,7 @@ def plot_option_tradeoff(
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.1f}"))
     ax.set_xlabel("FTE required")
     ax.set_ylabel("contacts arriving while closed to them (%)")
-    ax.set_title(f"{hub} {quarter}: operating options (star = recommended)")
+    ax.set_title(f"{display_name(hub)} {quarter}: operating options (star = recommended)")
     return fig
 
 
@@ -220,7 +240,7 @@ def plot_weekend_cover(cover: pd.DataFrame, quarter: str, ax: Axes | None = None
             va="bottom",
             fontsize=7,
         )
-    ax.set_xticks(x, s["hub"], rotation=30, ha="right")
+    ax.set_xticks(x, [display_name(h) for h in s["hub"]], rotation=30, ha="right")
     ax.grid(False, axis="x")
     ax.set_xlabel("hub")
     ax.set_ylabel("FTE (weekend and bank-holiday cover)")
