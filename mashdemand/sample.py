@@ -69,6 +69,9 @@ a hub's log does not depend on which other hubs are generated.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +97,15 @@ __all__ = [
 
 DEFAULT_SEED = 20170101
 DEFAULT_START = "2017-01-01"
+#: Last day of the committed sample force (data/sample): ``--sample`` makes the same one.
+SAMPLE_END = "2026-09-30"
+#: Real driver tables and the invented establishment, shipped with the package so that
+#: ``write_sample`` and ``ensure_sample`` give a complete sample folder from any install.
+DRIVER_FILES: tuple[str, ...] = ("population.csv", "housing.csv", "establishment.csv")
+_SHIPPED = Path(__file__).resolve().parent / "defaults" / "sample"
+#: Environment variable naming the cache folder (default ``$XDG_CACHE_HOME/mashdemand`` or
+#: ``~/.cache/mashdemand``).
+CACHE_ENV = "MASHDEMAND_CACHE"
 
 CATEGORIES: tuple[str, ...] = (
     "domestic_abuse",
@@ -957,7 +969,66 @@ def write_sample(
         p = out / "contacts_full.csv"
         _to_iso_csv(contacts, p)
         paths["contacts_full"] = p
+    for name in DRIVER_FILES:
+        p = out / name
+        p.write_bytes((_SHIPPED / name).read_bytes())
+        paths[name.removesuffix(".csv")] = p
     return paths
+
+
+def cache_dir() -> Path:
+    """Where mashdemand keeps files it can make again (``MASHDEMAND_CACHE``, else the user's
+    cache folder)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mashdemand"
+
+
+def ensure_sample(
+    folder: str | Path | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    start: str = DEFAULT_START,
+    end: str = SAMPLE_END,
+    show_progress: bool = False,
+) -> Path:
+    """The sample force's folder, made on first use (a wheel ships no ``data/sample``).
+
+    The sample is generated deterministically (:func:`write_sample`), so the folder made here
+    holds the same data as the checkout's ``data/sample``. It is written to a temporary folder
+    beside it and renamed into place whole, so an interrupted run leaves nothing half made.
+
+    Parameters
+    ----------
+    folder : path, optional
+        Default ``cache_dir() / f"sample-{seed}-{end}"``.
+    seed, start, end
+        As :func:`generate_contacts`.
+    show_progress : bool
+        Show a progress bar while generating.
+
+    Returns
+    -------
+    Path
+        A folder with every file of :func:`write_sample`.
+    """
+    target = Path(folder) if folder else cache_dir() / f"sample-{seed}-{end}"
+    if (target / "daily_counts.csv").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=target.parent))
+    try:
+        write_sample(tmp, seed=seed, start=start, end=end, show_progress=show_progress)
+        try:
+            tmp.rename(target)
+        except OSError:  # made meanwhile by another run: keep theirs
+            if not (target / "daily_counts.csv").exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def _to_parquet(df: pd.DataFrame, path: Path) -> None:

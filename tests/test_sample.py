@@ -252,3 +252,90 @@ def test_write_sample(tmp_path) -> None:
     assert np.all(
         pd.to_datetime(small[schema.DECIDED_AT]) > pd.to_datetime(small[schema.RECEIVED_AT])
     )
+
+
+def test_ensure_sample_makes_a_complete_folder_once(tmp_path) -> None:
+    """--sample from an install without data/sample (a wheel): the sample is made on first use."""
+    import filecmp
+
+    from mashdemand.sample import DRIVER_FILES, ensure_sample
+
+    where = tmp_path / "cache" / "sample"
+    got = ensure_sample(where, start="2026-06-01", end="2026-06-30")
+    assert got == where
+    names = sorted(p.name for p in where.iterdir())
+    assert names == sorted(
+        [
+            "contacts_bracknell-forest.parquet",
+            "contacts_milton-keynes.parquet",
+            "contacts_slough.parquet",
+            "contacts_small.csv",
+            "daily_counts.csv",
+            *DRIVER_FILES,
+        ]
+    )
+    daily = pd.read_csv(where / "daily_counts.csv")
+    assert daily["hub"].nunique() == 9 and daily["date"].max() == "2026-06-30"
+    # the drivers are the checkout's data/sample files, byte for byte
+    from mashdemand.report.quarterly import CHECKOUT_SAMPLE
+
+    for name in DRIVER_FILES:
+        assert filecmp.cmp(where / name, CHECKOUT_SAMPLE / name, shallow=False), name
+    stamp = (where / "daily_counts.csv").stat().st_mtime_ns
+    assert ensure_sample(where, start="2026-06-01", end="2026-06-30") == where
+    assert (where / "daily_counts.csv").stat().st_mtime_ns == stamp  # made once
+    assert not [p for p in where.parent.iterdir() if p.name.startswith(".sample-")]
+
+
+def test_sample_dir_falls_back_to_the_cache_outside_a_checkout(tmp_path, monkeypatch) -> None:
+    from mashdemand import sample as sample_mod
+    from mashdemand.report import quarterly
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(quarterly, "CHECKOUT_SAMPLE", tmp_path / "no-checkout" / "data" / "sample")
+    monkeypatch.setenv(sample_mod.CACHE_ENV, str(tmp_path / "cache"))
+    made = []
+    real = sample_mod.ensure_sample
+
+    def quick(**kw):
+        made.append(kw)
+        folder = sample_mod.cache_dir() / "sample-quick"
+        return real(folder, start="2026-06-01", end="2026-06-30")
+
+    monkeypatch.setattr(sample_mod, "ensure_sample", quick)
+    d = quarterly.sample_dir()
+    assert d == tmp_path / "cache" / "sample-quick" and len(made) == 1
+    inputs = quarterly.ReportInputs.sample(tmp_path / "store.duckdb")
+    assert inputs.population == d / "population.csv" and inputs.counts == d / "daily_counts.csv"
+    assert len(inputs.contacts) == 3
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_sample_drivers_but_not_data_sample(tmp_path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(root),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("mashdemand-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.startswith("data/")]
+    for f in ("population.csv", "housing.csv", "establishment.csv"):
+        assert f"mashdemand/defaults/sample/{f}" in names
