@@ -610,6 +610,92 @@ class Store:
             "GROUP BY ALL ORDER BY file, rows DESC"
         ).df()
 
+    # -- record-level reads for the reports and the staffing plan --------------------------
+    def _window(
+        self,
+        start: object | None = None,
+        end: object | None = None,
+        hubs: Iterable[str] | None = None,
+        extra: str = "TRUE",
+    ) -> tuple[str, list[object]]:
+        """A ``WHERE`` clause on the local received date and hub, with its parameters."""
+        import pandas as pd
+
+        where, params = [extra], []
+        if start is not None:
+            where.append("received_date >= ?")
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            where.append("received_date <= ?")
+            params.append(pd.Timestamp(end).date())
+        if hubs is not None:
+            where.append("list_contains(?, hub)")
+            params.append(list(hubs))
+        return " AND ".join(where), params
+
+    def arrivals(
+        self,
+        start: object | None = None,
+        end: object | None = None,
+        hubs: Iterable[str] | None = None,
+        with_priority: bool = False,
+    ) -> pd.DataFrame:
+        """When contacts arrived: ``hub, received_date, received_hour`` (local UK), received from
+        ``start`` to ``end`` (inclusive, local dates) at ``hubs``, if given. With
+        ``with_priority``, only contacts with a priority, and ``priority, source, rpa`` too (what
+        the staffing plan learns its arrival profiles from)."""
+        cols = "hub, received_date, received_hour"
+        extra = "TRUE"
+        if with_priority:
+            cols += ", priority, source, rpa"
+            extra = "priority IS NOT NULL"
+        where, params = self._window(start, end, hubs, extra)
+        return self.con.execute(f"SELECT {cols} FROM contacts WHERE {where}", params).df()
+
+    def decisions(self, start: object, end: object, hubs: Iterable[str]) -> pd.DataFrame:
+        """Contacts received from ``start`` to ``end`` at ``hubs`` with their decision times:
+        ``hub, priority, subject, received_at_utc, decided_at_utc, received_date,
+        decided_date`` (local dates), for measuring timeliness."""
+        where, params = self._window(start, end, hubs)
+        return self.con.execute(
+            "SELECT hub, priority, subject, received_at_utc, decided_at_utc, received_date, "
+            "CAST(timezone('Europe/London', timezone('UTC', decided_at_utc)) AS DATE) "
+            f"AS decided_date FROM contacts WHERE {where}",
+            params,
+        ).df()
+
+    def counts_by(
+        self,
+        dim: str,
+        start: object | None = None,
+        end: object | None = None,
+        hubs: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Contacts per hub and ``dim`` (one of the split dimensions or ``category``) received
+        from ``start`` to ``end``: ``hub, <dim>, contacts``; missing values counted as
+        ``unknown``."""
+        if dim not in (*SPLIT_DIMENSIONS, schema.CATEGORY):
+            raise StoreError(
+                f"cannot count by {dim!r}; choose from {', '.join(SPLIT_DIMENSIONS)}, category"
+            )
+        where, params = self._window(start, end, hubs)
+        return self.con.execute(
+            f"SELECT hub, coalesce({dim}, '{UNKNOWN}') AS {dim}, count(*) AS contacts "
+            f"FROM contacts WHERE {where} GROUP BY ALL",
+            params,
+        ).df()
+
+    def quarantine_by_reason(self) -> pd.DataFrame:
+        """Quarantined rows by reason: ``reason, rows, files``, largest first."""
+        return self.con.execute(
+            "SELECT reason, count(*) AS rows, count(DISTINCT file) AS files FROM quarantine "
+            "GROUP BY reason ORDER BY rows DESC"
+        ).df()
+
+    def rows_read(self) -> int:
+        """Rows read by every ingest run so far."""
+        return int(self.scalar("SELECT coalesce(sum(rows_read), 0) FROM ingests") or 0)
+
     # -- the forecast archive (version 2) ---------------------------------------------------
     def archive_forecast(
         self,

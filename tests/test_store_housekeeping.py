@@ -263,3 +263,25 @@ def test_reports_refuse_to_write_over_the_store(force_with_stray, tmp_path):
     )
     assert r.exit_code == 2
     assert "is the store" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_record_reads_are_store_methods_matching_the_table(small):
+    """Reports and the staffing plan read the store through named methods (no SQL of their own)."""
+    with Store(small, read_only=True) as st:
+        c = st.table("contacts")
+        a = st.arrivals("2026-09-03", "2026-09-04", hubs=["sluogh"])
+        assert len(a) == 3 and list(a.columns) == ["hub", "received_date", "received_hour"]
+        every = st.arrivals()
+        assert len(every) == len(c)
+        prio = st.arrivals(with_priority=True)
+        assert len(prio) == int(c["priority"].notna().sum())
+        assert {"priority", "source", "rpa"} <= set(prio.columns)
+        by = st.counts_by("source", hubs=["sluogh"]).set_index("source")["contacts"]
+        assert by.to_dict() == {"police": 2, "education": 1}
+        assert int(st.counts_by("priority")["contacts"].sum()) == len(c)
+        with pytest.raises(StoreError, match="cannot count by 'name'"):
+            st.counts_by("name")
+        d = st.decisions("2026-01-01", "2026-12-31", ["sluogh"])
+        assert len(d) == 3 and "decided_date" in d.columns
+        assert st.rows_read() == 303
+        assert st.quarantine_by_reason().empty

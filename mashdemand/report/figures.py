@@ -66,11 +66,7 @@ def plot_quarantine(quarantine: pd.DataFrame, ax=None) -> Figure:
 def _quarter_arrivals(store: Any, q: pd.Period, hubs: list[str]) -> pd.DataFrame:
     """Record-level arrivals of ``hubs`` in the quarter: ``hub, received_date, received_hour``
     (local)."""
-    return store.con.execute(
-        "SELECT hub, received_date, received_hour FROM contacts "
-        "WHERE received_date BETWEEN ? AND ? AND list_contains(?, hub)",
-        [q.start_time.date(), q.end_time.date(), hubs],
-    ).df()
+    return store.arrivals(q.start_time, q.end_time.normalize(), hubs)
 
 
 def report_figures(

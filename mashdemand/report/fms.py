@@ -224,12 +224,7 @@ def decided_contacts(
     """Contacts of ``hubs`` received from ``start`` to ``end`` with their decision times, for
     :func:`timeliness`: ``hub, priority, subject, received_at_utc, decided_at_utc,
     received_date, decided_date`` (local dates)."""
-    return store.con.execute(
-        "SELECT hub, priority, subject, received_at_utc, decided_at_utc, received_date, "
-        "CAST(timezone('Europe/London', timezone('UTC', decided_at_utc)) AS DATE) AS decided_date "
-        "FROM contacts WHERE received_date BETWEEN ? AND ? AND list_contains(?, hub)",
-        [start.date(), end.date(), list(hubs)],
-    ).df()
+    return store.decisions(start, end, hubs)
 
 
 # --- the build --------------------------------------------------------------------------------

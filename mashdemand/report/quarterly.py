@@ -583,16 +583,7 @@ def store_crosstab(
 ) -> pd.DataFrame:
     """hub x ``dim`` contacts received from ``start`` to ``end`` in the record-level contacts
     (:func:`crosstab`; missing values counted as ``unknown``), of ``hubs`` if given."""
-    sql = (
-        f"SELECT hub, coalesce({dim}, 'unknown') AS {dim}, count(*) AS contacts FROM contacts "
-        "WHERE received_date BETWEEN ? AND ?"
-    )
-    params: list[Any] = [pd.Timestamp(start).date(), pd.Timestamp(end).date()]
-    if hubs is not None:
-        sql += " AND list_contains(?, hub)"
-        params.append(list(hubs))
-    long = store.con.execute(sql + " GROUP BY ALL", params).df()
-    return crosstab(long, dim)
+    return crosstab(store.counts_by(dim, start, end, hubs), dim)
 
 
 def _demand_tables(
@@ -636,13 +627,10 @@ def _data_quality(
     store: Store, daily: pd.DataFrame, q: pd.Period
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Quarantined rows by reason, and days in the last year with no or very few contacts."""
-    qt = store.con.execute(
-        "SELECT reason, count(*) AS rows, count(DISTINCT file) AS files FROM quarantine "
-        "GROUP BY reason ORDER BY rows DESC"
-    ).df()
-    read = int(store.scalar("SELECT coalesce(sum(rows_read), 0) FROM ingests") or 0)
+    qt = store.quarantine_by_reason()
+    read = store.rows_read()
     qt["share_of_rows_read_pct"] = 100 * qt["rows"] / read if read else np.nan
-    conflicts = int(store.scalar("SELECT count(*) FROM conflicts") or 0)
+    conflicts = store.count("conflicts")
     if conflicts:
         qt.loc[len(qt)] = ["conflict: contact_id stored with other content", conflicts, 0, np.nan]
 

@@ -591,18 +591,7 @@ def profile_contacts(
     """The columns :func:`plan_staffing` learns arrival profiles from, read from an open
     :class:`~mashdemand.store.Store` (contacts received up to ``until`` and of ``hubs``, if
     given)."""
-    sql = (
-        "SELECT hub, received_date, received_hour, priority, source, rpa FROM contacts "
-        "WHERE priority IS NOT NULL"
-    )
-    params: list[Any] = []
-    if until is not None:
-        sql += " AND received_date <= ?"
-        params.append(pd.Timestamp(until).date())
-    if hubs is not None:
-        sql += " AND list_contains(?, hub)"
-        params.append(list(hubs))
-    return store.con.execute(sql, params).df()
+    return store.arrivals(end=until, hubs=hubs, with_priority=True)
 
 
 def build_cells(
