@@ -38,11 +38,26 @@ _LAZY: dict[str, str] = {
     "StaffingPlan": "mashdemand.staffing",
     "load_staffing_config": "mashdemand.staffing",
     "plan_staffing": "mashdemand.staffing",
+    # the common readers of mashdemand.io, the one module that reads files
+    "read_counts": "mashdemand.io",
+    "read_population": "mashdemand.io",
+    "read_housing": "mashdemand.io",
+    "read_establishment": "mashdemand.io",
 }
 # Stage sub-packages reachable as attributes (``md.staffing.plot_roster_heatmap``). ``forecast``
 # is one of them: the package is callable (mashdemand/forecast/__init__.py), so never bind the
 # function of the same name here or ``import mashdemand.forecast as f`` would get the function.
-_SUBMODULES = ("calendar", "drivers", "errors", "forecast", "plots", "report", "staffing", "style")
+_SUBMODULES = (
+    "calendar",
+    "drivers",
+    "errors",
+    "forecast",
+    "io",
+    "plots",
+    "report",
+    "staffing",
+    "style",
+)
 
 __all__ = ["MashdemandError", "__version__", "forecast", *sorted(_LAZY)]
 
