@@ -176,6 +176,13 @@ def forecast(
         Path | None, typer.Option("--json", help="Also save the versioned forecast record.")
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
+    calendar: Annotated[
+        str,
+        typer.Option(
+            help="Bank holidays and school terms: england-and-wales, scotland, "
+            "northern-ireland or a country code (FR, IE); per hub as hub=calendar,hub=calendar."
+        ),
+    ] = "england-and-wales",
 ) -> None:
     """Forecast contacts per hub (and the force total ALL) to --until, with intervals.
 
@@ -199,6 +206,9 @@ def forecast(
         end = _parse_day(until)
         if freq is not None:
             freq = period_name(freq, "--freq")  # daily, monthly... accepted as in the library
+        from mashdemand.calendar import calendar_choice
+
+        calendars = calendar_choice(calendar, "--calendar")  # before the history is read
         dims = [d.strip() for d in by.split(",")] if by else []
         history, history_freq = load_history(
             contacts=contacts or None, counts=counts, store=store, by=dims, mapping=mapping
@@ -216,6 +226,7 @@ def forecast(
             population=pop,
             housing=hou,
             scenario=scenario,
+            calendar=calendars,
             models=[m.strip() for m in models.split(",")] if models else None,
             backtest=backtest,
             n_jobs=jobs,
@@ -432,7 +443,12 @@ ConfigOpt = Annotated[
     Path | None, typer.Option(help="staffing.toml; default the shipped, sourced defaults.")
 ]
 SampleOpt = Annotated[
-    bool, typer.Option("--sample", help="Use data/sample (the synthetic nine-hub force).")
+    bool,
+    typer.Option(
+        "--sample",
+        help="Use the synthetic nine-hub sample force: data/sample in a checkout, else made "
+        "once in the cache folder (MASHDEMAND_CACHE).",
+    ),
 ]
 JobsOpt = Annotated[int, typer.Option("--jobs", help="Worker processes.")]
 MappingOpt = Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")]

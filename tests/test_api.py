@@ -257,3 +257,27 @@ def test_cli_freq_accepts_the_library_aliases(tmp_path):
     fc = pd.read_csv(out, parse_dates=["date"])
     assert set(fc["hub"]) == {"reading", "slough", "ALL"}
     assert (fc["date"].dt.day == 1).all() and fc["date"].max() == pd.Timestamp("2027-03-01")
+
+
+def test_force_by_split_intervals_are_not_summed_widths():
+    """Before: force-wide split totals (hub ALL, source police) summed the hubs' bounds, so
+    their 80% intervals covered 99% of days in the backtest."""
+    from mashdemand.forecast.api import _force_by_split
+
+    d = pd.Timestamp("2026-10-01")
+    rows = []
+    for hub, width in (("a", 10.0), ("b", 20.0)):
+        rows.append((hub, "ALL", 100.0, width))  # hub total
+        rows.append((hub, "police", 60.0, 0.8 * width))
+        rows.append((hub, "health", 40.0, 0.6 * width))
+    rows.append(("ALL", "ALL", 200.0, 21.0))  # calibrated: 0.7 x (10 + 20)
+    out = pd.DataFrame(rows, columns=["hub", "source", "yhat", "w"])
+    out["date"] = d
+    for lv, k in ((80, 1.0), (95, 1.5)):
+        out[f"lo{lv}"] = out["yhat"] - k * out["w"]
+        out[f"hi{lv}"] = out["yhat"] + k * out["w"]
+    fs = _force_by_split(out.drop(columns="w"), ["source"], (80, 95)).set_index("source")
+    assert fs.loc["police", "yhat"] == 120.0 and set(fs["hub"]) == {"ALL"}
+    # police half-widths 8 + 16 = 24, scaled by the force total's 21 / 30
+    assert fs.loc["police", "hi80"] == pytest.approx(120 + 0.7 * 24)
+    assert fs.loc["police", "lo95"] == pytest.approx(120 - 0.7 * 36)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from forecast_helpers import MeanLastSeason, Recorder, poisson_panel
 
-from mashdemand.forecast.backtest import cross_validation, cutoffs
+from mashdemand.forecast.backtest import BacktestPlan, backtest_plan, cross_validation, cutoffs
 
 INTERVALS = ["lo80", "hi80", "lo95", "hi95"]
 
@@ -87,3 +87,44 @@ def test_parallel_matches_serial_and_progress() -> None:
         warnings.simplefilter("ignore")
         par = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, n_jobs=2)
     pd.testing.assert_frame_equal(serial, par)
+
+
+DAILY = (730, 4, 28)  # BACKTEST_PLAN["day"]
+
+
+@pytest.mark.parametrize(
+    ("h", "shortest", "expected"),
+    [
+        # the default sample run (to the end of 2026, 92 days): as before, 4 windows 28 apart
+        (92, 3500, BacktestPlan(h=92, windows=4, step=28, min_train=365)),
+        # a year ahead from 5 years: the whole year, cutoffs a quarter apart, a year's training
+        (365, 5 * 365, BacktestPlan(h=365, windows=4, step=91, min_train=365)),
+        # two years ahead from 9.7 years: capped at 730 days
+        (1000, 3560, BacktestPlan(h=730, windows=4, step=182, min_train=365)),
+        # two years ahead from 3 years: the longest horizon that leaves a year of training
+        (730, 1095, BacktestPlan(h=418, windows=4, step=104, min_train=365)),
+        # 8 months of history: a quarter ahead on one season of training, fewer windows
+        (365, 240, BacktestPlan(h=91, windows=4, step=28, min_train=7)),
+        (365, 150, BacktestPlan(h=91, windows=2, step=28, min_train=7)),
+    ],
+)
+def test_backtest_plan_reaches_the_horizon_the_history_allows(
+    h: int, shortest: int, expected: BacktestPlan
+) -> None:
+    plan = backtest_plan("day", h, shortest, DAILY)
+    assert plan == expected
+    assert plan.span() <= shortest
+    assert plan.windows <= DAILY[1]  # never more fits than the plan's windows + 1
+
+
+def test_backtest_plan_other_periods() -> None:
+    # months: 24 ahead with two years' training from 7 years; 12 ahead from 4 years
+    assert backtest_plan("month", 24, 84, (24, 4, 3)) == BacktestPlan(24, 4, 6, 24)
+    assert backtest_plan("month", 24, 48, (24, 4, 3)) == BacktestPlan(15, 4, 3, 24)
+    # annual: unchanged (2 ahead, 3 windows a year apart, training as short as 2 years)
+    assert backtest_plan("fy", 4, 10, (2, 3, 1)) == BacktestPlan(2, 3, 1, 2)
+    # cutoffs of a plan fit the history: the first cutoff leaves min_train periods
+    end = pd.Timestamp("2024-12-31")
+    plan = backtest_plan("day", 365, 1100, DAILY)
+    first = cutoffs(end, plan.h, plan.windows, plan.step, "day")[0]
+    assert (first - (end - pd.Timedelta(days=1099))).days + 1 >= plan.min_train

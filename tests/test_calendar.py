@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pytest
 
@@ -37,6 +39,17 @@ def test_bank_holidays_counts_and_weekdays() -> None:
     assert per_year.drop([2022, 2023]).eq(8).all()
     # 2020: May Day moved, not added.
     assert pd.Timestamp("2020-05-04") not in bh
+
+
+def test_default_calendar_unchanged() -> None:
+    """England and Wales stays the default, day for day (digests taken before regions)."""
+    bh = cal.bank_holidays("2010-01-01", "2035-12-31")
+    text = ",".join(bh.strftime("%Y-%m-%d"))
+    assert len(bh) == 213 and hashlib.sha256(text.encode()).hexdigest()[:16] == "809088a1d78ffe1a"
+    assert bh.equals(cal.bank_holidays("2010-01-01", "2035-12-31", "england-and-wales"))
+    sh = cal.school_holidays("2010-01-01", "2035-12-31")
+    text = sh.astype(int).astype(str).str.cat()
+    assert sh.sum() == 2686 and hashlib.sha256(text.encode()).hexdigest()[:16] == "5fbe87a02cdc5a44"
 
 
 def test_bank_holidays_window_is_inclusive() -> None:

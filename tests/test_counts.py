@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,3 +69,53 @@ def test_bad_counts_files(tmp_path, text, message):
         read_counts(tmp_path / "bad.csv")
     assert message in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_missing_days_of_a_busy_series_are_a_gap_not_zeros():
+    """Before: forecast() zero-filled absent days, so an outage in a counts file (SAMU 68 lacks
+    299 days) read as 299 days without a contact and dragged every model down."""
+    from mashdemand.forecast.api import forecast
+    from mashdemand.forecast.counts import fill_missing
+
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2022-01-03", periods=3 * 364, freq="D")
+    shape = np.array([1.1, 1.0, 1.0, 1.0, 1.0, 0.6, 0.5])
+    a = pd.DataFrame(
+        {"hub": "a", "date": days, "contacts": rng.poisson(200 * shape[days.dayofweek])}
+    )
+    b = pd.DataFrame(
+        {"hub": "b", "date": days, "contacts": rng.poisson(50 * shape[days.dayofweek])}
+    )
+    lost = (days >= "2023-03-01") & (days < "2023-09-01")
+    counts = pd.concat([a[~lost], b], ignore_index=True)
+
+    filled = fill_missing(counts, "day")
+    got = filled[(filled["hub"] == "a") & filled["date"].isin(days[lost])]
+    assert len(got) == lost.sum()
+    true = 200 * shape[days[lost].dayofweek]
+    assert abs(got["contacts"].mean() / true.mean() - 1) < 0.05
+    by_dow = got.groupby(got["date"].dt.dayofweek)["contacts"].mean()
+    assert by_dow[6] < 0.6 * by_dow[0]  # the weekly shape is kept
+    # a quiet series: an absent day is a day without contacts
+    quiet = pd.DataFrame({"hub": "q", "date": days[:50], "contacts": 1}).drop(index=[10, 20])
+    assert (fill_missing(quiet, "day")["contacts"] == 0).sum() == 2
+
+    res = forecast(counts, until="2025-03-31", models=["snaive", "ets"], backtest=False)
+    hist = res.history
+    all_gap = hist[(hist["unique_id"] == "ALL") & hist["ds"].isin(days[lost])]["y"]
+    assert all_gap.mean() > 200  # the total is not understated on the missing days
+
+
+def test_fill_missing_keeps_a_source_column_not_split_by():
+    from mashdemand.forecast.counts import fill_missing
+
+    days = pd.date_range("2024-01-01", periods=20, freq="D")
+    rows = [(d, s, 30) for d in days for s in ("police", "health") if d != days[7]]
+    c = pd.DataFrame(rows, columns=["date", "source", "contacts"]).assign(hub="a")
+    c = c[["hub", "date", "source", "contacts"]]
+    out = fill_missing(c, "day")
+    assert list(out.columns) == list(c.columns) and len(out) == len(c) + 1
+    added = out[out["date"] == days[7]]
+    assert added["source"].isna().all() and float(added["contacts"].iloc[0]) == 60.0
+    split = fill_missing(c, "day", by=("source",))
+    assert len(split) == len(c) + 2  # one absent day in each source's series

@@ -131,3 +131,59 @@ def test_ensemble_on_real_backtest_not_worse_than_worst() -> None:
     later = {k: v[v["cutoff"].isin(ens["cutoff"])] for k, v in cvs.items()}
     mae = {k: (v["yhat"] - v["y"]).abs().mean() for k, v in later.items()}
     assert (ens["yhat"] - ens["y"]).abs().mean() <= max(mae.values()) + 1e-9
+
+
+def _cv_by_horizon(short: float, long: float, cutoffs: list[int], h: int = 6) -> pd.DataFrame:
+    """Backtest with error ``short`` at horizons 1-2 and ``long`` at 3 .. h."""
+    cv = _cv({"a": 0.0, "b": 0.0}, cutoffs, h=h)
+    err = np.where(cv["horizon"] <= 2, short, long)
+    return cv.assign(yhat=cv["y"] + err)
+
+
+def test_weights_per_horizon_bucket() -> None:
+    # A is good short (error 1 at h 1-2) and poor long (8); B the reverse
+    cvs = {"A": _cv_by_horizon(1.0, 8.0, [10, 12]), "B": _cv_by_horizon(8.0, 1.0, [10, 12])}
+    pooled = select_weights(cvs, _train(), m=1, top_k=2, max_ratio=np.inf, shrink=0)
+    w = select_weights(cvs, _train(), m=1, top_k=2, max_ratio=np.inf, shrink=0, edges=(2, 8))
+    assert list(w.columns) == ["unique_id", "model", "weight", "h_min", "h_max"]
+    # buckets 1-2 and 3-6: the last ends at the largest horizon scored (6), short of 8
+    wa = w[w["unique_id"] == "a"].pivot(index="model", columns="h_max", values="weight")
+    np.testing.assert_allclose(wa.loc["A"].to_numpy(), [8 / 9, 1 / 9])
+    np.testing.assert_allclose(wa.loc["B"].to_numpy(), [1 / 9, 8 / 9])
+    assert w.groupby(["unique_id", "h_max"])["weight"].sum().tolist() == pytest.approx([1] * 4)
+    # one set of weights over every horizon blurs them: A (mean error 17/3) vs B (10/3)
+    pa = pooled[pooled["unique_id"] == "a"].set_index("model")["weight"]
+    assert pa["A"] == pytest.approx(10 / 27) and pa["B"] == pytest.approx(17 / 27)
+
+    # combine takes each period's bucket by its horizon (rank of ds without a horizon column);
+    # horizons beyond the last bucket use the nearest (last) one
+    ds = pd.date_range("2025-01-01", periods=8)
+    fa = pd.DataFrame({"unique_id": "a", "ds": ds, "yhat": 10.0})
+    fb = fa.assign(yhat=100.0)
+    out = combine({"A": fa, "B": fb}, w)
+    short = 8 / 9 * 10 + 1 / 9 * 100
+    long = 1 / 9 * 10 + 8 / 9 * 100
+    np.testing.assert_allclose(out["yhat"], [short] * 2 + [long] * 6)
+    # a series missing from a bucket's weights gets equal weights there, not a gap
+    only_short = w[(w["unique_id"] == "b") | (w["h_max"] == 2)]
+    out = combine({"A": fa, "B": fb}, only_short)
+    np.testing.assert_allclose(out["yhat"], [short] * 2 + [55.0] * 6)
+
+
+def test_combine_cv_weights_per_bucket_honestly() -> None:
+    # windows 10, 12, 14 with h = 6: at cutoff 12 only horizons 1-2 of window 10 had
+    # happened, so bucket 3-6 has no known error and takes the nearest bucket (1-2): A.
+    cvs = {
+        "A": _cv_by_horizon(1.0, 8.0, [10, 12, 14]),
+        "B": _cv_by_horizon(8.0, 1.0, [10, 12, 14]),
+    }
+    ens = combine_cv(cvs, _train(), m=1, top_k=2, max_ratio=np.inf, edges=(2,))
+    first = ens[ens["cutoff"] == DAYS[12]].sort_values(["unique_id", "horizon"])
+    err = (first["yhat"] - first["y"]).to_numpy()[:6]
+    # every horizon follows A's short-horizon record (weights 8/9 A, 1/9 B)
+    np.testing.assert_allclose(err[:2], 8 / 9 * 1 + 1 / 9 * 8)
+    np.testing.assert_allclose(err[2:], 8 / 9 * 8 + 1 / 9 * 1)
+    # at cutoff 14, horizons 3-4 of window 10 are known: bucket 3-6 now follows B
+    last = ens[ens["cutoff"] == DAYS[14]].sort_values(["unique_id", "horizon"])
+    err = (last["yhat"] - last["y"]).to_numpy()[:6]
+    np.testing.assert_allclose(err[2:], 1 / 9 * 8 + 8 / 9 * 1)

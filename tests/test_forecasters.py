@@ -255,3 +255,40 @@ def test_features_fast_and_aligned() -> None:
     assert time.perf_counter() - t0 < 3.0  # ~0.1 s on 2 cores; loose for busy CI
     assert f[[UID, DS]].equals(idx)
     assert not f.isna().any().any()
+
+
+# --- the calendar and exposure wrapper (mashdemand.forecast.adjust) --------------------------
+ADJUSTED = ["snaive", "ets"]
+
+
+@cache
+def fitted_adjusted(name: str):
+    from mashdemand.forecast.adjust import Adjusted
+
+    train, X, _ = split("day")
+    model = Adjusted(make_model(name, "day"))
+    return model, model.fit(train), model.predict(HORIZON["day"], X=X)
+
+
+@pytest.mark.parametrize("name", ADJUSTED)
+def test_adjusted_members_honour_the_contract(name: str) -> None:
+    model, returned, fc = fitted_adjusted(name)
+    assert returned is model
+    assert list(fc.columns) == COLUMNS and len(fc) == 3 * HORIZON["day"]
+    lo95, lo80, yhat, hi80, hi95 = (
+        fc[c].to_numpy() for c in ("lo95", "lo80", "yhat", "hi80", "hi95")
+    )
+    assert (lo95 >= 0).all() and (lo95 <= lo80).all() and (lo80 <= yhat).all()
+    assert (yhat <= hi80).all() and (hi80 <= hi95).all()
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params()
+    train, X, _ = split("day")
+    again = fresh.fit(train).predict(HORIZON["day"], X=X)
+    np.testing.assert_allclose(again["yhat"], fc["yhat"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ADJUSTED)
+def test_adjusted_members_at_least_as_accurate_on_a_yearly_cycle(name: str) -> None:
+    """The synthetic panel has a +-15% yearly sine: the adjusted member is no worse."""
+    actual = split("day")[2]
+    assert mae(fitted_adjusted(name)[2], actual) <= 1.02 * mae(fitted(name, "day")[2], actual)

@@ -63,11 +63,15 @@ def test_short_annual_series_one_bucket_and_extrapolation() -> None:
     )
     cal = ConformalCalibrator().fit(cv)
     assert len(cal.quantiles_) == 1 and cal.quantiles_.loc[0, "h_max"] == 3
-    # horizon 12 beyond h_max = 3: widened by sqrt(12 / 3) = 2
+    assert cal.h_max_ == 3 and cal.growth_ == 0.0
+    # horizon 12 beyond h_max = 3: one bucket shows no growth, so it is held flat
     f = pd.DataFrame({"unique_id": "a", "ds": [1, 2], "horizon": [3, 12], "yhat": 50.0})
     out = cal.apply(f)
     w = out["hi95"] - out["yhat"]
-    assert w.iloc[1] == pytest.approx(2 * w.iloc[0])
+    assert w.iloc[1] == pytest.approx(w.iloc[0])
+    # the former rule, on request: widened by sqrt(12 / 3) = 2
+    sq = ConformalCalibrator(extrapolate="sqrt").fit(cv).apply(f)
+    assert (sq["hi95"] - sq["yhat"]).iloc[1] == pytest.approx(2 * w.iloc[0])
     # without a horizon column it is the rank of ds within the series
     pd.testing.assert_frame_equal(
         cal.apply(f.drop(columns="horizon").assign(ds=[3, 1]))[["hi95"]],
@@ -110,3 +114,74 @@ def test_conformal_quantile_rank() -> None:
     assert conformal_quantile(r, 0.1) == 2.0
     # 0.975 needs rank ceil(20 * 0.975) = 20 > n: the maximum
     assert conformal_quantile(r, 0.975) == 19.0
+
+
+def _growing(
+    n_per_h: int = 20, h_max: int = 400, slope: float = 0.01, seed: int = 2
+) -> pd.DataFrame:
+    """Residuals at horizons 1 .. h_max whose spread is ``1 + slope * h`` (yhat = 100)."""
+    rng = np.random.default_rng(seed)
+    hz = np.repeat(np.arange(1, h_max + 1), n_per_h)
+    return pd.DataFrame({"horizon": hz, "yhat": 100.0, "y": 100 + rng.normal(0, 1 + slope * hz)})
+
+
+def test_fixed_buckets_follow_the_error_at_each_horizon() -> None:
+    cv = _growing()  # 8000 residuals, spread 1.01 at h = 1 to 5 at h = 400
+    cal = ConformalCalibrator(levels=(80,), edges=(7, 28, 91, 365, 730), min_per_bucket=200)
+    cal.fit(cv)
+    q = cal.quantiles_
+    # 1-7 has 140 residuals < 200: merged into 1-28; 366-400 is the last, partial bucket
+    assert q[["h_min", "h_max", "n"]].values.tolist() == [
+        [1, 28, 560], [29, 91, 1260], [92, 365, 5480], [366, 400, 700]
+    ]  # fmt: skip
+    # each bucket's 80% half-width is the normal 1.2816 x its mean spread (sqrt scale = 10)
+    spread = np.array(
+        [1 + 0.01 * np.mean(np.arange(a, b + 1)) for a, b in q[["h_min", "h_max"]].values]
+    )
+    half = (q["hi80"] - q["lo80"]).to_numpy() / 2 * 10
+    np.testing.assert_allclose(half, 1.2816 * spread, rtol=0.12)
+    # coverage holds in every bucket on fresh residuals from the same law
+    fresh = _growing(seed=9).assign(unique_id="a", ds=range(8000))
+    out = cal.apply(fresh)
+    hit = (out["y"] >= out["lo80"]) & (out["y"] <= out["hi80"])
+    by_bucket = hit.groupby(pd.cut(out["horizon"], [0, 91, 365, 400]), observed=True).mean()
+    assert by_bucket.between(0.76, 0.84).all(), by_bucket
+    # the old count-based buckets (min 200) cut the same range into 40 equal slices
+    assert len(ConformalCalibrator(levels=(80,), min_per_bucket=200).fit(cv).quantiles_) == 40
+
+
+def test_beyond_the_backtest_flat_or_grown_as_the_buckets_show() -> None:
+    f = pd.DataFrame({"unique_id": "a", "ds": range(3), "horizon": [400, 800, 1600], "yhat": 100.0})
+    grow = ConformalCalibrator(levels=(80,), edges=(91, 365), min_per_bucket=200).fit(_growing())
+    # spreads at mean horizons 46 (1.46) and 228 (3.28): g = log(2.25) / log(4.96), ~0.5
+    assert 0.4 < grow.growth_ <= 0.5
+    w = (grow.apply(f)["hi80"] - grow.apply(f)["lo80"]).to_numpy()
+    np.testing.assert_allclose(w[1:] / w[0], (np.array([800, 1600]) / 400) ** grow.growth_)
+    flat = ConformalCalibrator(levels=(80,), edges=(91, 365), min_per_bucket=200)
+    flat = flat.fit(_growing(slope=0.0))
+    assert flat.growth_ < 0.05
+    wf = (flat.apply(f)["hi80"] - flat.apply(f)["lo80"]).to_numpy()
+    assert wf[2] / wf[0] < 1.04  # sqrt widening would give 2
+
+
+def test_bucket_table_round_trip_records_h_max() -> None:
+    cal = ConformalCalibrator(edges=(7, 28, 91, 365, 730), min_per_bucket=200).fit(_growing())
+    d = json.loads(json.dumps(cal.to_dict()))
+    assert d["version"] == 2 and d["h_max"] == 400 and d["edges"] == [7, 28, 91, 365, 730]
+    assert d["growth"] == pytest.approx(cal.growth_) and d["extrapolate"] == "learned"
+    assert [(b["h_min"], b["h_max"]) for b in d["quantiles"]] == [
+        (1, 28), (29, 91), (92, 365), (366, 400)
+    ]  # fmt: skip
+    back = ConformalCalibrator.from_dict(d)
+    assert back.h_max_ == 400 and back.edges == (7, 28, 91, 365, 730)
+    f = pd.DataFrame({"unique_id": "a", "ds": range(5), "horizon": [1, 50, 200, 400, 900]})
+    f["yhat"] = 80.0
+    pd.testing.assert_frame_equal(back.apply(f), cal.apply(f))
+    # a version-1 record (no h_max, widened by sqrt) still loads and behaves as it did
+    v1 = {k: d[k] for k in ("levels", "n_buckets", "min_per_bucket", "power", "quantiles")}
+    old = ConformalCalibrator.from_dict({**v1, "version": 1})
+    assert old.h_max_ == 400 and old.growth_ == 0.5
+    w = old.apply(f)
+    assert (w["hi95"] - w["yhat"]).iloc[4] == pytest.approx(
+        (w["hi95"] - w["yhat"]).iloc[3] * np.sqrt(900 / 400)
+    )

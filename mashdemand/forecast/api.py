@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from mashdemand.forecast.base import (
     future_dates,
     interval_columns,
 )
-from mashdemand.forecast.counts import FREQ_ORDER, aggregate
+from mashdemand.forecast.counts import FREQ_ORDER, aggregate, fill_missing
 
 # A saved result (ForecastResult.to_json): "format" names the record and stays as it is for
 # readers that check it; "format_version" counts its revisions (1: forecast only, no
@@ -73,16 +73,18 @@ DEFAULT_MODELS_BY_FREQ: dict[str, tuple[str, ...]] = {
     "year": (*DEFAULT_MODELS, "drift", "rate"),
     "fy": (*DEFAULT_MODELS, "drift", "rate"),
 }
-# Rolling-origin backtest per period: (horizon cap [periods], windows, step [periods]).
-# Windows overlap (step < horizon): more windows for the same history. The ensemble's own
-# backtest stays honest: each window's weights come only from errors known at its cutoff
-# (ensemble.combine_cv) and its intervals only from other windows' periods outside its own
-# (_honest_calibration).
+# Rolling-origin backtest per period: (horizon cap [periods], windows, shortest step
+# [periods]). The backtest reaches min(h, cap) where the history allows, cutoffs a quarter of
+# that horizon apart (at least the step), after a year of training (backtest.backtest_plan);
+# windows are never added to (fits per series = windows + 1). Windows overlap (step <
+# horizon). The ensemble's own backtest stays honest: each window's weights come only from
+# errors known at its cutoff (ensemble.combine_cv) and its intervals only from other windows'
+# periods outside its own (_honest_calibration).
 BACKTEST_PLAN: dict[str, tuple[int, int, int]] = {
-    "day": (91, 4, 28),
-    "week": (13, 4, 4),
-    "month": (12, 4, 3),
-    "quarter": (4, 4, 1),
+    "day": (730, 4, 28),
+    "week": (104, 4, 4),
+    "month": (24, 4, 3),
+    "quarter": (8, 4, 1),
     "year": (2, 3, 1),
     "fy": (2, 3, 1),
 }
@@ -127,6 +129,7 @@ class _Arguments:
     reconciliation: str
     n_jobs: int
     level: tuple[int, ...]
+    calendar: str | dict[str, str] = "england-and-wales"
 
 
 def period_name(freq: object, what: str = "freq") -> str:
@@ -166,6 +169,7 @@ def _check_arguments(
     reconciliation: object,
     n_jobs: object,
     level: object,
+    calendar: object = "england-and-wales",
 ) -> _Arguments:
     """Check :func:`forecast`'s arguments; one-line :class:`ForecastError` naming the argument.
 
@@ -207,7 +211,24 @@ def _check_arguments(
         ok = False
     if not ok:
         raise ForecastError(f"level {level!r}: give interval levels in percent, e.g. (80, 95)")
-    return _Arguments(end, out, hist, dims, names, str(reconciliation), int(n_jobs), lv)
+    cal = _check_calendar(calendar)
+    return _Arguments(end, out, hist, dims, names, str(reconciliation), int(n_jobs), lv, cal)
+
+
+def _check_calendar(calendar: object) -> str | dict[str, str]:
+    """The canonical calendar key, or hub -> key (:func:`mashdemand.calendar.calendar_choice`).
+
+    >>> _check_calendar("XX")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mashdemand.forecast.api.ForecastError: calendar 'XX': choose england-and-wales, scotland, ...
+    """
+    from mashdemand.calendar import CalendarError, calendar_choice
+
+    try:
+        return calendar_choice(calendar)
+    except CalendarError as exc:
+        raise ForecastError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -583,6 +604,7 @@ def forecast(
     population: pd.DataFrame | None = None,
     housing: pd.DataFrame | None = None,
     scenario: Scenario | str | None = None,
+    calendar: str | Mapping[str, str] = "england-and-wales",
     models: Sequence[str] | None = None,
     backtest: bool = True,
     level: Sequence[int] = LEVELS,
@@ -612,6 +634,13 @@ def forecast(
         Drivers (CONTRACTS.md section 3) for models that use them.
     scenario : Scenario or str, optional
         Assumptions (see :class:`Scenario`); default principal.
+    calendar : str or mapping
+        Bank holidays and school terms of the series (:func:`mashdemand.calendar.get_calendar`):
+        ``england-and-wales`` (default), ``scotland``, ``northern-ireland`` or a country code
+        of the ``holidays`` package (``FR``, ``IE``); or hub -> calendar (also as text,
+        ``"glasgow=scotland,leeds=england-and-wales"``) for hubs in different nations, the
+        others following England and Wales. Every model sees the features of its series'
+        calendar (:func:`~mashdemand.forecast.features.make_features`).
     models : sequence of str, optional
         Candidate models (``mashdemand.forecast.models.MODELS``); default
         ``DEFAULT_MODELS_BY_FREQ[freq]`` (without gbm, prophet and ucm when the environment
@@ -642,10 +671,13 @@ def forecast(
     t0 = time.perf_counter()
     from mashdemand.forecast import backtest as bt
     from mashdemand.forecast import ensemble, intervals, metrics, reconcile
+    from mashdemand.forecast.adjust import adjust_candidates
     from mashdemand.forecast.features import make_features
     from mashdemand.forecast.models import default_candidates, make_model
 
-    args = _check_arguments(until, freq, history_freq, by, models, reconciliation, n_jobs, level)
+    args = _check_arguments(
+        until, freq, history_freq, by, models, reconciliation, n_jobs, level, calendar
+    )
     until, freq, history_freq, by = args.until, args.freq, args.history_freq, args.by
     models, reconciliation = args.models, args.reconciliation
     n_jobs, level = args.n_jobs, args.level
@@ -659,6 +691,8 @@ def forecast(
     missing = [c for c in by if c not in history.columns]
     if missing:
         raise ForecastError(f"history has no {', '.join(missing)} column to split by")
+    # Periods absent from the history: zero for a small series, else a gap to fill in.
+    history = fill_missing(history, history_freq, by)
     counts = history if freq == history_freq else aggregate(history, freq, by)
     if counts.empty:
         raise ForecastError(f"history has no complete {freq} period")
@@ -693,38 +727,44 @@ def forecast(
         # the scenario moves the forecast whichever models the backtest chose.
         population=_principal_population(population),
         housing=_scenario_housing(housing, scen),
+        calendar=args.calendar,
     )
     train = panel.merge(feats, on=[UID, DS], how="left")
     X_future = future.merge(feats, on=[UID, DS], how="left")
+    # A series identical to another (ALL of a one-hub force, a hub with one split) is fitted
+    # once; its backtest and forecast are copies.
+    copies = distinct_series(train)
+    fit_train = train[~train[UID].isin(copies)]
+    fit_future = X_future[~X_future[UID].isin(copies)]
 
     # Every fit runs on one native thread (mashdemand.threads); the backtest's n_jobs runs
     # cutoffs in worker processes. MASHDEMAND_FAST_MODELS=1 trims the default set only.
     names = tuple(models or default_candidates(DEFAULT_MODELS_BY_FREQ[freq]))
     candidates = {n: make_model(n, freq=freq) for n in names}
+    candidates = adjust_candidates(candidates, freq, default_set=models is None)
 
     cv_all, evaluation, weights, calib = None, None, None, None
     reconciliation_scores: dict[str, float] | None = None
     if backtest:
-        h_bt_cap, windows, step = backtest_plan or BACKTEST_PLAN[freq]
-        h_bt = max(1, min(h, h_bt_cap))
-        step = min(step, h_bt)
-        shortest = int(lengths.min())
-        windows = max(1, min(windows, (shortest - max(m, 2) - h_bt) // step + 1))
+        # The backtest reaches the horizon asked where the history allows; weights and
+        # intervals are then chosen per horizon bucket from the errors at that horizon.
+        plan = bt.backtest_plan(freq, h, int(lengths.min()), backtest_plan or BACKTEST_PLAN[freq])
         cvs = {}
         for n, model in candidates.items():
             cvs[n] = bt.cross_validation(
                 model,
-                train,
-                h=h_bt,
-                n_windows=windows,
-                step=step,
+                fit_train,
+                h=plan.h,
+                n_windows=plan.windows,
+                step=plan.step,
                 level=level,
                 show_progress=show_progress,
                 n_jobs=n_jobs,
             )
-        top_k = min(3, len(cvs))
-        weights = ensemble.select_weights(cvs, panel, m, top_k=top_k)
-        ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k)
+            cvs[n] = copy_series(cvs[n], copies)
+        top_k, edges = min(3, len(cvs)), ensemble.WEIGHT_EDGES[freq]
+        weights = ensemble.select_weights(cvs, panel, m, top_k=top_k, edges=edges)
+        ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k, edges=edges)
         if len(ens_cv) == 0:
             raise ForecastError(
                 "history too short for an honest backtest of the ensemble (one window only); "
@@ -738,9 +778,8 @@ def forecast(
         else:
             ens_cv = reconcile.reconcile(ens_cv, info, method=reconciliation, residuals=ens_cv)
         if len(ens_cv) >= MIN_TO_CALIBRATE:
-            calib = intervals.ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET)
-            calib = calib.fit(ens_cv)
-            ens_cv = _honest_calibration(ens_cv, level)
+            calib = intervals.calibrator_for(freq, level, MIN_PER_BUCKET).fit(ens_cv)
+            ens_cv = _honest_calibration(ens_cv, level, freq)
         ens_cv["model"] = "ensemble"
         cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
         # Every model is scored on the windows the ensemble could be scored on.
@@ -755,7 +794,7 @@ def forecast(
 
     fcs = {}
     for n, model in candidates.items():
-        fcs[n] = model.fit(train).predict(h, X=X_future, level=level)
+        fcs[n] = copy_series(model.fit(fit_train).predict(h, X=fit_future, level=level), copies)
     fc = ensemble.combine(fcs, weights)
     if calib is not None:
         fc = calib.apply(fc)
@@ -778,6 +817,7 @@ def forecast(
             population=population,
             housing=housing,
             scenario=scen,
+            calendar=args.calendar,
             models=models,
             backtest=backtest,
             level=level,
@@ -814,27 +854,59 @@ def forecast(
     )
 
 
-def _honest_calibration(cv: pd.DataFrame, level: Sequence[int]) -> pd.DataFrame:
+def distinct_series(train: pd.DataFrame) -> dict[str, str]:
+    """Series that repeat another exactly (same dates, counts and features): id -> the id of
+    the first of its kind, which is fitted in its place.
+
+    >>> t = pd.DataFrame({"unique_id": ["ALL", "ALL", "a", "a"], "ds": [1, 2, 1, 2],
+    ...                   "y": [3.0, 4.0, 3.0, 4.0]})
+    >>> distinct_series(t)
+    {'a': 'ALL'}
+    """
+    seen: dict[int, str] = {}
+    copies: dict[str, str] = {}
+    cols = [c for c in train.columns if c != UID]
+    for uid, g in train.groupby(UID, sort=True):
+        key = hash(pd.util.hash_pandas_object(g[cols], index=False).to_numpy().tobytes())
+        if key in seen:
+            copies[str(uid)] = seen[key]
+        else:
+            seen[key] = str(uid)
+    return copies
+
+
+def copy_series(frame: pd.DataFrame, copies: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with the rows of each copied series added under the copy's id."""
+    if not copies:
+        return frame
+    extra = [frame[frame[UID] == src].assign(**{UID: dup}) for dup, src in copies.items()]
+    return pd.concat([frame, *extra], ignore_index=True)
+
+
+def _honest_calibration(cv: pd.DataFrame, level: Sequence[int], freq: str) -> pd.DataFrame:
     """Calibrate each backtest window's intervals on the other windows only.
 
     Only the other windows' periods outside this window's own dates are used (windows may
     overlap, and errors on the same dates move together), so the coverage reported for the
-    ensemble is out of sample for the calibration too (cross-conformal). With one window,
-    in-sample.
+    ensemble is out of sample for the calibration too (cross-conformal); where those do not
+    span the window's horizons (long windows overlap almost wholly), all of the other
+    windows' errors are used. With one window, in-sample. Buckets as the forecast's
+    (:func:`~mashdemand.forecast.intervals.calibrator_for`).
     """
-    from mashdemand.forecast.intervals import ConformalCalibrator
+    from mashdemand.forecast.intervals import calibrator_for
 
     cutoffs = cv["cutoff"].unique()
     if len(cutoffs) < 2:
-        return ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(cv).apply(cv)
+        return calibrator_for(freq, level, MIN_PER_BUCKET).fit(cv).apply(cv)
     out = []
     for c in cutoffs:
-        own = cv[cv["cutoff"] == c][DS]
-        rest = cv[(cv["cutoff"] != c) & ((cv[DS] < own.min()) | (cv[DS] > own.max()))]
-        if len(rest) == 0:
-            rest = cv[cv["cutoff"] != c]
-        cal = ConformalCalibrator(levels=level, min_per_bucket=MIN_PER_BUCKET).fit(rest)
-        out.append(cal.apply(cv[cv["cutoff"] == c]))
+        mine = cv[cv["cutoff"] == c]
+        others = cv[cv["cutoff"] != c]
+        rest = others[(others[DS] < mine[DS].min()) | (others[DS] > mine[DS].max())]
+        reach = (rest["horizon"].min(), rest["horizon"].max()) if len(rest) else (0, 0)
+        if len(rest) == 0 or reach[0] > mine["horizon"].min() or reach[1] < mine["horizon"].max():
+            rest = others
+        out.append(calibrator_for(freq, level, MIN_PER_BUCKET).fit(rest).apply(mine))
     return pd.concat(out, ignore_index=True)
 
 
@@ -1024,6 +1096,41 @@ def _police_share(history: pd.DataFrame, ids: Iterable[str], by: Sequence[str]) 
     return share
 
 
+def _force_by_split(out: pd.DataFrame, by: Sequence[str], level: Sequence[int]) -> pd.DataFrame:
+    """Force-wide totals of each split (``hub = ALL``, e.g. all police contacts).
+
+    ``yhat`` is the sum over hubs. The interval half-widths are not summed (hubs' errors are
+    not perfectly correlated, so summed widths cover far more than stated): each is the sum of
+    the hubs' half-widths times the ratio the calibrated force total shows on that day between
+    its own half-width and the sum of the hubs' half-widths.
+    """
+    hub_rows = out[(out[schema.HUB] != schema.FORCE_TOTAL) & (out[by[0]] == schema.FORCE_TOTAL)]
+    all_rows = out[(out[schema.HUB] == schema.FORCE_TOTAL) & (out[by[0]] == schema.FORCE_TOTAL)]
+    bottoms = out[(out[schema.HUB] != schema.FORCE_TOTAL) & (out[by[0]] != schema.FORCE_TOTAL)]
+    bounds = interval_columns(level)
+    half = bottoms[[*by, schema.DATE]].copy()
+    hub_half = hub_rows[[schema.DATE]].copy()
+    for c in bounds:
+        half[c] = (bottoms[c] - bottoms[YHAT]).abs()
+        hub_half[c] = (hub_rows[c] - hub_rows[YHAT]).abs()
+    summed = hub_half.groupby(schema.DATE)[bounds].sum()
+    own = all_rows.set_index(schema.DATE)
+    ratio = pd.DataFrame(
+        {c: (own[c] - own[YHAT]).abs() / summed[c].reindex(own.index) for c in bounds}
+    )
+    ratio = ratio.replace([np.inf, -np.inf], np.nan).fillna(1.0).clip(upper=1.0)
+    keys = [*by, schema.DATE]
+    total = bottoms.groupby(keys, as_index=False)[YHAT].sum()
+    widths = half.groupby(keys, as_index=False)[bounds].sum()
+    total = total.merge(widths, on=keys)
+    r = ratio.reindex(total[schema.DATE]).to_numpy()
+    for i, c in enumerate(bounds):
+        sign = -1.0 if c.startswith("lo") else 1.0
+        total[c] = np.maximum(total[YHAT] + sign * r[:, i] * total[c], 0.0)
+    total[schema.HUB] = schema.FORCE_TOTAL
+    return total
+
+
 def _to_contract(fc: pd.DataFrame, by: Sequence[str], level: Sequence[int]) -> pd.DataFrame:
     """unique_id -> hub (+ by columns); adds force-by-split totals when splitting."""
     parts = fc[UID].str.split(SEP, expand=True)
@@ -1036,9 +1143,7 @@ def _to_contract(fc: pd.DataFrame, by: Sequence[str], level: Sequence[int]) -> p
     for c in cols:
         out[c] = fc[c].to_numpy()
     if by:
-        bottoms = out[(out[schema.HUB] != schema.FORCE_TOTAL) & (out[by[0]] != schema.FORCE_TOTAL)]
-        force_split = bottoms.groupby([*by, schema.DATE], as_index=False)[cols].sum()
-        force_split[schema.HUB] = schema.FORCE_TOTAL
+        force_split = _force_by_split(out, by, level)
         out = pd.concat([out, force_split[out.columns]], ignore_index=True)
     keys = [schema.HUB, *by, schema.DATE]
     out = out.sort_values(keys).reset_index(drop=True)

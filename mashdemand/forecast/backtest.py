@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from mashdemand.forecast.base import (
     DS,
     FREQ_ALIASES,
+    SEASON_LENGTH,
     UID,
     YHAT,
     Forecaster,
@@ -27,6 +29,108 @@ from mashdemand.forecast.base import (
 )
 from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL
 from mashdemand.threads import FIT_THREADS
+
+#: Fewest periods each series should have before the first backtest cutoff, when the history
+#: allows: a year of days or weeks (so the yearly shape is learned), two years of months (the
+#: seasonal models' own minimum), two of quarters and years.
+MIN_TRAIN: dict[str, int] = {"day": 365, "week": 52, "month": 24, "quarter": 8, "year": 2, "fy": 2}
+#: The horizon [periods] a backtest backs off to before it trades training span or windows
+#: (the former fixed horizons: a quarter of days, 13 weeks, a year of months ...).
+SHORT_HORIZON: dict[str, int] = {
+    "day": 91,
+    "week": 13,
+    "month": 12,
+    "quarter": 4,
+    "year": 2,
+    "fy": 2,
+}
+
+
+@dataclass(frozen=True)
+class BacktestPlan:
+    """A rolling-origin backtest: ``windows`` forecasts ``h`` periods ahead, ``step`` apart.
+
+    Attributes
+    ----------
+    h : int
+        Horizon of every window [periods]; intervals and weights are calibrated to it.
+    windows : int
+        Number of cutoffs (model fits per series: ``windows + 1`` with the final fit).
+    step : int
+        Periods between consecutive cutoffs.
+    min_train : int
+        Training periods the shortest series has before the first cutoff (at least).
+    """
+
+    h: int
+    windows: int
+    step: int
+    min_train: int
+
+    def span(self) -> int:
+        """Periods the plan needs: training before the first cutoff, then the windows."""
+        return self.min_train + self.h + self.step * (self.windows - 1)
+
+
+def plan_step(h: int, shortest_step: int) -> int:
+    """Periods between cutoffs: a quarter of the horizon, at least ``shortest_step``, so
+    windows of a long horizon are not near-duplicates.
+
+    >>> plan_step(365, 28), plan_step(92, 28), plan_step(10, 28)
+    (91, 28, 10)
+    """
+    return max(1, min(h, max(shortest_step, h // 4)))
+
+
+def backtest_plan(
+    freq: str, h: int, shortest: int, plan: tuple[int, int, int], min_train: int | None = None
+) -> BacktestPlan:
+    """The backtest that reaches the horizon asked, as far as the history allows.
+
+    Parameters
+    ----------
+    freq : str
+        Period code (``day``, ``week``, ``month`` ...).
+    h : int
+        Horizon of the forecast [periods].
+    shortest : int
+        Periods of history of the shortest series.
+    plan : (horizon cap, windows, shortest step)
+        :data:`~mashdemand.forecast.api.BACKTEST_PLAN` for ``freq``. The windows are never
+        added to (model fits per series = windows + 1).
+    min_train : int, optional
+        Training periods wanted before the first cutoff (default :data:`MIN_TRAIN`).
+
+    Returns
+    -------
+    BacktestPlan
+        In order of preference: the horizon ``min(h, cap)`` with ``min_train`` periods of
+        training and every window, cutoffs :func:`plan_step` apart; else the longest horizon
+        down to :data:`SHORT_HORIZON` that fits; else that short horizon with as little
+        training as the models need (one season) and every window; else fewer windows (at
+        least one). Beyond the plan's horizon the calibrator holds its last bucket.
+
+    Examples
+    --------
+    >>> backtest_plan("day", 365, 5 * 365, (730, 4, 28))  # five years reach a year ahead
+    BacktestPlan(h=365, windows=4, step=91, min_train=365)
+    >>> backtest_plan("day", 730, 3 * 365, (730, 4, 28))  # three years: back off the horizon
+    BacktestPlan(h=418, windows=4, step=104, min_train=365)
+    >>> backtest_plan("day", 92, 150, (730, 4, 28))  # short: less training, fewer windows
+    BacktestPlan(h=91, windows=2, step=28, min_train=7)
+    """
+    cap, windows, shortest_step = plan
+    want = max(1, min(h, cap))
+    short = min(want, SHORT_HORIZON.get(freq, want))
+    least = max(SEASON_LENGTH[freq], 2)
+    train = MIN_TRAIN.get(freq, least) if min_train is None else min_train
+    for h_bt in range(want, short - 1, -1):
+        p = BacktestPlan(h_bt, windows, plan_step(h_bt, shortest_step), train)
+        if p.span() <= shortest:
+            return p
+    p = BacktestPlan(short, windows, plan_step(short, shortest_step), least)
+    fit = max(1, min(windows, (shortest - least - short) // p.step + 1))
+    return BacktestPlan(short, fit, p.step, least)
 
 
 def cutoffs(end: pd.Timestamp, h: int, n_windows: int, step: int, freq: str) -> pd.DatetimeIndex:

@@ -189,3 +189,94 @@ def aggregate(counts: pd.DataFrame, freq: str, by: tuple[str, ...] = ()) -> pd.D
         ends = starts + pd.tseries.frequencies.to_offset(FREQ_ALIASES[freq]) - pd.Timedelta(days=1)
         out = out[(starts >= lo) & (ends <= hi)]
     return out.sort_values([*keys, schema.DATE]).reset_index(drop=True)
+
+
+#: A missing period is a gap in the record, not a period without contacts, when its series
+#: averages at least this many contacts per period: such a series almost never has a true zero.
+MIN_LEVEL_TO_IMPUTE = 5.0
+_LEVEL_WINDOW = 28  # days each side whose mean sets the level across a daily gap
+
+
+def fill_missing(
+    counts: pd.DataFrame, freq: str, by: tuple[str, ...] | list[str] = ()
+) -> pd.DataFrame:
+    """Complete each series' span: missing periods become zero, or an estimate where the
+    series is busy enough that a missing row means missing data.
+
+    A counts file (CONTRACTS.md section 2) may leave out periods. For a small series (under
+    :data:`MIN_LEVEL_TO_IMPUTE` contacts per period on average) an absent period most likely
+    had no contacts and is filled with 0. For a busier one a zero is all but impossible, so the
+    absent period is a gap in the record (an outage, a lost export): it is estimated so that it
+    neither drags the level down nor teaches the models a false pattern. Daily gaps take the
+    level of the ``28`` observed days either side (linearly across the gap) times the series'
+    own day-of-week shape; other periods are interpolated linearly. The fill happens before the
+    hubs are summed, so the force total is not understated on the days a hub is missing.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``hub, date, contacts`` (+ ``by`` columns) at ``freq``.
+    freq : str
+        Period of ``counts`` (``day``, ``week``, ...).
+    by : sequence of str
+        Split columns; each hub x split series is completed on its own.
+
+    Returns
+    -------
+    DataFrame
+        ``counts`` with a row added for each absent period of each series (other columns,
+        such as a source not split by, left empty there); unchanged when nothing is absent.
+
+    Examples
+    --------
+    >>> days = pd.date_range("2024-01-01", periods=70, freq="D")
+    >>> c = pd.DataFrame({"hub": "a", "date": days, "contacts": 100.0})
+    >>> gap = c.drop(index=range(30, 40))  # ten days lost
+    >>> out = fill_missing(gap, "day")
+    >>> len(out), float(out["contacts"].min())
+    (70, 100.0)
+    >>> small = c.assign(contacts=1.0).drop(index=[5])
+    >>> float(fill_missing(small, "day")["contacts"].min())
+    0.0
+    """
+    keys = [schema.HUB, *by]
+    # Other columns (a source column when not splitting by it) may give several rows a day.
+    totals = counts.groupby([*keys, schema.DATE], observed=True, as_index=False)[
+        schema.CONTACTS
+    ].sum()
+    added = []
+    for key, g in totals.groupby(keys, sort=False, observed=True):
+        idx = pd.date_range(g[schema.DATE].min(), g[schema.DATE].max(), freq=FREQ_ALIASES[freq])
+        if len(idx) == len(g):
+            continue
+        y = g.set_index(schema.DATE)[schema.CONTACTS].astype(float).reindex(idx)
+        absent = y.isna().to_numpy()
+        if y.mean() < MIN_LEVEL_TO_IMPUTE:
+            y = y.fillna(0.0)
+        elif freq == "day":
+            y = _fill_daily_gap(y)
+        else:
+            y = y.interpolate(method="time", limit_direction="both")
+        f = pd.DataFrame({schema.DATE: idx[absent], schema.CONTACTS: y.to_numpy()[absent]})
+        for col, value in zip(keys, key if isinstance(key, tuple) else (key,), strict=True):
+            f[col] = value
+        added.append(f)
+    if not added:
+        return counts
+    # New rows for the absent periods only; other columns (e.g. source) are unknown there.
+    out = pd.concat([counts, *added], ignore_index=True)
+    return out.sort_values([*keys, schema.DATE], kind="stable").reset_index(drop=True)[
+        list(counts.columns)
+    ]
+
+
+def _fill_daily_gap(y: pd.Series) -> pd.Series:
+    """Missing days of ``y`` (float, NaN where missing): local level x day-of-week shape."""
+    seen = y.notna()
+    dow = y.index.day_of_week
+    shape = y[seen].groupby(dow[seen.to_numpy()]).mean()
+    shape = (shape / shape.mean()).reindex(range(7)).fillna(1.0)
+    factor = shape.to_numpy()[dow]
+    level = (y / factor).rolling(2 * _LEVEL_WINDOW + 1, center=True, min_periods=1).mean()
+    level = level.where(seen).interpolate(method="time", limit_direction="both")
+    return y.fillna(level * factor)

@@ -11,8 +11,8 @@ column                     meaning [unit]
 =========================  =================================================================
 ``days``                   days in the period [days]
 ``working_days``           Monday-Friday days that are not bank holidays [days]
-``bank_holidays``          England and Wales bank holidays in the period [days]
-``school_holiday_share``   share of days in English state-school holidays [0-1]
+``bank_holidays``          bank holidays of the series' calendar in the period [days]
+``school_holiday_share``   share of days in the calendar's state-school holidays [0-1]
 ``school_closure_share``   share of days schools were closed to most pupils (COVID) [0-1]
 ``rebound_share``          share of days in the 8 weeks after schools fully reopened [0-1]
 ``iv_<name>``              share of days inside each intervention window (for a level shift:
@@ -38,6 +38,12 @@ total ``ALL`` sums every hub in the driver table), at the middle of the period:
 =========================  =================================================================
 
 Outside the driver tables' years values are held at the nearest edge (no extrapolation).
+
+Calendars: ``calendar`` names the public holidays and school terms (:func:`calendar.get_calendar`:
+``england-and-wales`` by default, ``scotland``, ``northern-ireland`` or a country code such as
+``FR``), one for every series or one per hub. Series of hubs on different calendars get their
+own bank- and school-holiday columns; the force total ``ALL`` gets the mean over its hubs (the
+share of hubs on holiday) unless the mapping names a calendar for ``ALL`` itself.
 """
 
 from __future__ import annotations
@@ -45,11 +51,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from mashdemand import calendar
+from mashdemand import calendar as cal
 from mashdemand.drivers import ALL_BAND, CHILD_BAND, housing_for_years, population_for_years
 from mashdemand.forecast.base import DS, FREQ_ALIASES, UID, offset
 from mashdemand.schema import (
@@ -83,6 +90,8 @@ __all__ = [
     "TREND",
     "TREND_ORIGIN",
     "WORKING_DAYS",
+    "CalendarChoice",
+    "hub_calendars",
     "intervention_columns",
     "make_features",
 ]
@@ -127,9 +136,13 @@ DAILY_FEATURES: tuple[str, ...] = (
 #: Driver columns, present when the driver tables are given.
 DRIVER_FEATURES: tuple[str, ...] = (POP_ALL, POP_CHILD, DWELLINGS)
 
+#: One calendar key for every series, or hub slug -> calendar key (see :func:`hub_calendars`).
+CalendarChoice: TypeAlias = str | Mapping[str, str]
+
 TREND_ORIGIN = pd.Timestamp("2017-01-01")
 REBOUND_DAYS = 56  # schools' full return: referrals rebound over about two months
 _SEP = "|"
+_TABLE = "_calendar_table"  # temporary column: which calendar table a row takes
 
 
 def intervention_columns(interventions: pd.DataFrame | None = None) -> list[str]:
@@ -138,7 +151,7 @@ def intervention_columns(interventions: pd.DataFrame | None = None) -> list[str]
     >>> intervention_columns()
     ['iv_covid_lockdown_1', 'iv_covid_lockdown_2', 'iv_covid_school_closure_2021']
     """
-    iv = calendar.load_interventions() if interventions is None else interventions
+    iv = cal.load_interventions() if interventions is None else interventions
     return [f"{INTERVENTION_PREFIX}{n}" for n in iv["name"]]
 
 
@@ -159,14 +172,15 @@ def _calendar_table(
     freq: str,
     interventions: pd.DataFrame,
     school_overrides: pd.DataFrame | None,
+    region: str = cal.DEFAULT_CALENDAR,
 ) -> pd.DataFrame:
-    """Calendar features for each period start in ``starts`` (unique, sorted)."""
+    """Calendar features for each period start in ``starts`` (unique, sorted) in ``region``."""
     ends = starts + offset(freq)  # exclusive period ends
     days = pd.date_range(starts.min(), ends.max() - pd.Timedelta(days=1), freq="D", unit="s")
     first = days[0]
 
-    bank = days.isin(calendar.bank_holidays(days[0], days[-1]))
-    school = calendar.school_holidays(days[0], days[-1], school_overrides).to_numpy()
+    bank = days.isin(cal.bank_holidays(days[0], days[-1], region))
+    school = cal.school_holidays(days[0], days[-1], school_overrides, region).to_numpy()
     working = (days.day_of_week < 5) & ~bank
     closure = np.zeros(len(days), dtype=bool)
     rebound = np.zeros(len(days), dtype=bool)
@@ -213,6 +227,88 @@ def _calendar_table(
     if freq == "day":
         ordered += list(DAILY_FEATURES)
     return frame[ordered].astype({c: float for c in ordered if c != DS})
+
+
+def hub_calendars(hubs: list[str], choice: CalendarChoice = cal.DEFAULT_CALENDAR) -> dict[str, str]:
+    """The canonical calendar key of each hub in ``hubs``.
+
+    Parameters
+    ----------
+    hubs : list of str
+        Hub slugs.
+    choice : str or mapping
+        One key of :func:`calendar.get_calendar` for every hub, or hub slug -> key (also as
+        text, ``"hub=key,hub=key"``; :func:`calendar.calendar_choice`); hubs the mapping
+        leaves out follow :data:`calendar.DEFAULT_CALENDAR` (England and Wales).
+
+    Raises
+    ------
+    calendar.CalendarError
+        One line naming an unknown calendar and the choices.
+
+    Examples
+    --------
+    >>> hub_calendars(["glasgow", "leeds"], {"glasgow": "Scotland"})
+    {'glasgow': 'scotland', 'leeds': 'england-and-wales'}
+    """
+    checked = cal.calendar_choice(choice)
+    if isinstance(checked, dict):
+        return {h: checked.get(h, cal.DEFAULT_CALENDAR) for h in hubs}
+    return dict.fromkeys(hubs, checked)
+
+
+# A group of hubs sharing one calendar table: (calendar key, rows of the term-dates table).
+_Group = tuple[str, tuple[int, ...]]
+
+
+def _hub_group(hub: str, key: str, overrides: pd.DataFrame | None) -> _Group:
+    rows = cal.overrides_for_hub(overrides, hub)
+    return key, tuple(rows.index) if rows is not None else ()
+
+
+def _force_total_table(members: list[_Group], tables: dict[_Group, pd.DataFrame]) -> pd.DataFrame:
+    """Mean of the member hubs' calendar tables (the share of hubs on holiday, per period)."""
+    first = tables[members[0]]
+    values = sum(tables[g].drop(columns=DS).to_numpy() for g in members) / len(members)
+    return pd.DataFrame(values, columns=first.columns.drop(DS)).assign(**{DS: first[DS]})[
+        first.columns
+    ]
+
+
+def _calendar_tables(
+    starts: pd.DatetimeIndex,
+    freq: str,
+    interventions: pd.DataFrame,
+    school_overrides: pd.DataFrame | None,
+    hubs: list[str],
+    choice: CalendarChoice,
+) -> tuple[dict[str, int], list[pd.DataFrame]]:
+    """Calendar tables per group of hubs sharing a calendar and term dates.
+
+    Returns the table number of each hub and the tables. The force total ``ALL`` follows its
+    own entry in a mapping ``choice``; otherwise its hubs' calendar when they share one, else
+    the mean of its hubs' tables.
+    """
+    choice = cal.calendar_choice(choice)
+    members = [h for h in hubs if h != FORCE_TOTAL]
+    own = not members or (isinstance(choice, dict) and FORCE_TOTAL in choice)
+    listed = members + [FORCE_TOTAL] if own and FORCE_TOTAL in hubs else members
+    keys = hub_calendars(listed, choice)
+    group_of = {h: _hub_group(h, keys[h], school_overrides) for h in listed}
+    tables: dict[_Group, pd.DataFrame] = {}
+    for group in dict.fromkeys(group_of.values()):
+        key, rows = group
+        ov = school_overrides.loc[list(rows)] if rows else None
+        tables[group] = _calendar_table(starts, freq, interventions, ov, key)
+    if FORCE_TOTAL in hubs and not own:
+        groups = [group_of[h] for h in members]
+        if len(set(groups)) == 1:
+            group_of[FORCE_TOTAL] = groups[0]
+        else:
+            group_of[FORCE_TOTAL] = (FORCE_TOTAL, ())
+            tables[group_of[FORCE_TOTAL]] = _force_total_table(groups, tables)
+    number = {g: i for i, g in enumerate(tables)}
+    return {h: number[g] for h, g in group_of.items()}, list(tables.values())
 
 
 def _hub_curves(
@@ -285,6 +381,7 @@ def make_features(
     housing: pd.DataFrame | None = None,
     interventions: pd.DataFrame | None = None,
     school_overrides: pd.DataFrame | str | Path | None = None,
+    calendar: CalendarChoice = cal.DEFAULT_CALENDAR,
 ) -> pd.DataFrame:
     """Calendar and driver features for each ``unique_id, ds`` of ``index``.
 
@@ -305,7 +402,13 @@ def make_features(
     interventions : pandas.DataFrame, optional
         As from :func:`calendar.load_interventions` (default: the shipped COVID-19 windows).
     school_overrides : pandas.DataFrame or path, optional
-        Published school-holiday ranges ``start, end`` (see :func:`calendar.school_holidays`).
+        Published school-holiday ranges ``start, end`` (see :func:`calendar.school_holidays`),
+        optionally per local authority with a column ``la`` naming the hub (a hub uses its
+        own rows, else the rows without ``la``; :func:`calendar.overrides_for_hub`).
+    calendar : str or mapping
+        Public holidays and school terms: a key of :func:`calendar.get_calendar` for every
+        series (default ``england-and-wales``; ``scotland``, ``northern-ireland``, ``FR``...),
+        or hub slug -> key (see :func:`hub_calendars`).
 
     Returns
     -------
@@ -319,6 +422,8 @@ def make_features(
     >>> f = make_features(idx, "month")
     >>> f[["days", "bank_holidays", "working_days"]].iloc[0].tolist()
     [30.0, 2.0, 19.0]
+    >>> make_features(idx, "month", calendar="scotland")["bank_holidays"].tolist()
+    [1.0]
     """
     if freq not in FREQ_ALIASES:
         raise ValueError(f"freq {freq!r} is not one of {', '.join(FREQ_ALIASES)}")
@@ -332,21 +437,25 @@ def make_features(
     base[DS] = pd.to_datetime(base[DS]).dt.normalize()
     if base.empty:
         return base
-    iv = calendar.load_interventions() if interventions is None else interventions
+    iv = cal.load_interventions() if interventions is None else interventions
     if isinstance(school_overrides, str | Path):
-        school_overrides = calendar.read_school_holiday_overrides(school_overrides)
+        school_overrides = cal.read_school_holiday_overrides(school_overrides)
 
     starts = pd.DatetimeIndex(np.sort(base[DS].unique())).as_unit("s")
-    cal = _calendar_table(starts, freq, iv, school_overrides)
-    base[DS] = base[DS].astype("datetime64[s]")
-    out = base.merge(cal, on=DS, how="left")
-
     uids = pd.Index(base[UID].unique())
     hubs = pd.Series(
         [hub_of[u] if hub_of is not None and u in hub_of else str(u).split(_SEP)[0] for u in uids],
         index=uids,
     )
     hub_col = base[UID].map(hubs).to_numpy()
+
+    table_of, tables = _calendar_tables(
+        starts, freq, iv, school_overrides, sorted(set(hubs)), calendar
+    )
+    base[DS] = base[DS].astype("datetime64[s]")
+    base[_TABLE] = pd.Series(hub_col).map(table_of).to_numpy()
+    cal_frame = pd.concat([t.assign(**{_TABLE: i}) for i, t in enumerate(tables)])
+    out = base.merge(cal_frame, on=[_TABLE, DS], how="left").drop(columns=_TABLE)
 
     # Hub-specific interventions only touch their own hub's series.
     for row in iv.itertuples(index=False):

@@ -8,7 +8,7 @@ naive      :class:`~.naive.Naive`
 drift      :class:`~.naive.Drift`
 ets        :class:`~.ets.ETS`, statsmodels ETS(A, Ad, A)
 ucm        :class:`~.statespace.UCM`, unobserved components with calendar regressors
-prophet    :class:`~.prophet_model.ProphetModel`, England and Wales holidays and regressors
+prophet    :class:`~.prophet_model.ProphetModel`, the series' calendar and regressors
 gbm        :class:`~.gbm.PooledGBM`, one Poisson gradient-boosting model over all series
 rate       :class:`~.rate.PooledRate`, contacts per 1,000 population x projected population
 =========  ==========================================================================

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from mashdemand.calendar import DEFAULT_CALENDAR
 from mashdemand.forecast.base import DS, UID, YHAT
 from mashdemand.forecast.features import make_features
 
@@ -39,9 +40,11 @@ def normal_frame(
     return out
 
 
-def calendar_for(ds: pd.DatetimeIndex, freq: str, uid: str = "_") -> pd.DataFrame:
-    """Calendar feature columns for dates ``ds`` (index ``ds``), no drivers."""
-    f = make_features(pd.DataFrame({UID: uid, DS: ds}), freq)
+def calendar_for(
+    ds: pd.DatetimeIndex, freq: str, uid: str = "_", calendar: str = DEFAULT_CALENDAR
+) -> pd.DataFrame:
+    """Calendar feature columns for dates ``ds`` (index ``ds``) in ``calendar``, no drivers."""
+    f = make_features(pd.DataFrame({UID: uid, DS: ds}), freq, calendar=calendar)
     return f.drop(columns=UID).set_index(DS)
 
 
@@ -51,9 +54,11 @@ def exog_frame(
     cols: Sequence[str],
     freq: str,
     fallback: pd.Series | None = None,
+    calendar: str = DEFAULT_CALENDAR,
 ) -> pd.DataFrame:
     """Columns ``cols`` for dates ``ds``: from ``have`` (indexed by ``ds``) where present,
-    else computed from the calendar, else ``fallback`` (e.g. the last training row), else 0.
+    else computed from ``calendar`` (:func:`mashdemand.calendar.get_calendar`), else
+    ``fallback`` (e.g. the last training row), else 0.
     """
     out = pd.DataFrame(index=pd.DatetimeIndex(ds))
     if have is not None:
@@ -63,7 +68,7 @@ def exog_frame(
         v = have[c] if have is not None and c in have.columns else None
         if v is None or v.isna().any():
             if cal is None:
-                cal = calendar_for(out.index, freq)
+                cal = calendar_for(out.index, freq, calendar=calendar)
             if c in cal.columns:
                 v = cal[c] if v is None else v.fillna(cal[c])
             elif fallback is not None and c in fallback.index:
