@@ -650,7 +650,8 @@ NOTES = [
     "3 months until each horizon has 3 windows, keeping at least one year of history; fewer "
     "windows where the span does not allow (column `windows`).",
     "Every method sees the same latest five years (at most) up to the cutoff. mashdemand gets "
-    "the file as it is (`forecast()` zero-fills missing days); peers get missing days linearly "
+    "the file as it is (`forecast()` fills absent days itself: zero for a small series, "
+    "estimated as a gap in a busy one); peers get missing days linearly "
     "interpolated (the total rebuilt from the interpolated series). Days missing from a file "
     "are never scored; the total ALL is scored only on days where every series has a count.",
     "MASE: `mashdemand.forecast.metrics.evaluate`, absolute error over the in-sample seasonal "
