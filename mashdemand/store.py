@@ -549,22 +549,12 @@ class Store:
             raise StoreError(
                 f"cannot split by {', '.join(bad)}; choose from {', '.join(SPLIT_DIMENSIONS)}"
             )
-        where, params = ["TRUE"], []
-        if hubs is not None:
-            hub_list = list(hubs)
-            where.append(f"hub IN ({', '.join('?' * len(hub_list))})")
-            params += hub_list
-        if start is not None:
-            where.append("received_date >= ?")
-            params.append(pd.Timestamp(start).date())
-        if end is not None:
-            where.append("received_date <= ?")
-            params.append(pd.Timestamp(end).date())
+        where, params = self._window(start, end, hubs)
         dim_sel = "".join(f", coalesce({d}, '{UNKNOWN}') AS {d}" for d in dims)
         dim_cols = "".join(f", {d}" for d in dims)
         sql = f"""
         WITH base AS (
-            SELECT hub{dim_sel}, received_date AS date FROM contacts WHERE {" AND ".join(where)}
+            SELECT hub{dim_sel}, received_date AS date FROM contacts WHERE {where}
         ),
         counts AS (SELECT hub{dim_cols}, date, count(*) AS contacts FROM base GROUP BY ALL),
         spans AS (SELECT hub, min(date) AS d0, max(date) AS d1 FROM counts GROUP BY hub),

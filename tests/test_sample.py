@@ -235,6 +235,9 @@ def test_write_sample(tmp_path) -> None:
         "contacts_milton-keynes",
         "daily_counts",
         "contacts_small",
+        "population",  # the drivers and establishment: any sample folder is complete
+        "housing",
+        "establishment",
     }
     got = pd.read_parquet(paths["contacts_slough"])
     want = generate_contacts(5, "2026-07-01", "2026-09-30", hubs="slough")
