@@ -640,7 +640,7 @@ def fms_appendix(
 
 
 def unwrap_help(text: str) -> str:
-    """A docstring's paragraphs with their hard line breaks removed, for ``--help``.
+    r"""A docstring's paragraphs with their hard line breaks removed, for ``--help``.
 
     Typer keeps single line breaks inside a paragraph, so a docstring wrapped at 95 columns
     breaks mid-sentence on an 80-column terminal. Joining each paragraph's lines lets the
