@@ -1,0 +1,140 @@
+"""Benchmark: the main job and the FMS appendix end to end, with where the time goes.
+
+The main job is ``mashdemand report quarterly --sample`` from an empty store; the FMS appendix
+is ``mashdemand fms-appendix --year 2026 --sample`` with its four default scenarios. Each runs
+in this process under ``cProfile`` so the time can be split by stage (cumulative wall time of
+the stage's entry point: ingest, forecast, of which backtest, staffing, verification, figures,
+rendering), once on the machine as it is and once beside two busy processes
+(``python -c "while True: pass"``). Goals (issue 12): main job <= 30 s, FMS <= 45 s, neither
+more than 1.5x slower when busy.
+
+Run: ``python benchmarks/endtoend.py [--jobs N] [--only quarterly|fms]``. Writes
+``reports/benchmarks/endtoend.md`` and ``.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import platform
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "reports" / "benchmarks"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import markdown_table  # noqa: E402
+
+#: Stage -> (file suffix, function name) of its entry point.
+STAGES: dict[str, tuple[str, str]] = {
+    "ingest": ("mashdemand/ingest/pipeline.py", "ingest_contacts"),
+    "forecast (all)": ("mashdemand/forecast/api.py", "forecast"),
+    "of which backtest": ("mashdemand/forecast/backtest.py", "cross_validation"),
+    "staffing plan": ("mashdemand/staffing/plan.py", "plan_staffing"),
+    "verification": ("mashdemand/staffing/plan.py", "verify"),
+    "figures": ("mashdemand/report/figures.py", "report_figures"),
+    "rendering (HTML, PDF)": ("mashdemand/report/render.py", "write_report"),
+    "writing (DOCX, XLSX)": ("mashdemand/report/fms.py", "write_docx"),
+}
+GOALS = {"quarterly": 30.0, "fms": 45.0}
+
+
+def _stage_times(prof: cProfile.Profile) -> dict[str, float]:
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    out: dict[str, float] = {}
+    for stage, (suffix, name) in STAGES.items():
+        total = 0.0
+        for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items():
+            if func == name and file.endswith(suffix):
+                total = max(total, ct)
+        if stage == "writing (DOCX, XLSX)":
+            for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items():
+                if func == "write_xlsx" and file.endswith(suffix):
+                    total += ct
+        out[stage] = total
+    return out
+
+
+def _run(job: str, jobs: int) -> tuple[float, dict[str, float]]:
+    from mashdemand.report import ReportInputs, run_fms_appendix, run_quarterly
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = ReportInputs.sample(store=Path(tmp) / "store.duckdb")
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        if job == "quarterly":
+            run_quarterly(inputs, Path(tmp) / "reports", jobs=jobs)
+        else:
+            est = inputs.population.parent / "establishment.csv"
+            run_fms_appendix(inputs, 2026, Path(tmp) / "fms", establishment=est, jobs=jobs)
+        prof.disable()
+        return time.perf_counter() - t0, _stage_times(prof)
+
+
+def _busy(n: int = 2) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only", choices=sorted(GOALS), default=None)
+    args = ap.parse_args(argv)
+    jobs_to_run = [args.only] if args.only else list(GOALS)
+    rows = []
+    for job in jobs_to_run:
+        for load in ("as is", "beside 2 busy"):
+            load_before = os.getloadavg()[0]
+            busy = _busy() if load != "as is" else []
+            try:
+                seconds, stages = _run(job, args.jobs)
+            finally:
+                for p in busy:
+                    p.kill()
+            row = {"job": job, "load": load, "load avg before": round(load_before, 1)}
+            row["seconds"] = round(seconds, 1)
+            row.update({k: round(v, 1) for k, v in stages.items()})
+            rows.append(row)
+            print(row, flush=True)
+    table = pd.DataFrame(rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    table.to_csv(OUT / "endtoend.csv", index=False)
+    verdicts = []
+    for job in jobs_to_run:
+        t = table[table["job"] == job].set_index("load")["seconds"]
+        idle, busy = float(t["as is"]), float(t["beside 2 busy"])
+        ok = idle <= GOALS[job] and busy <= 1.5 * idle
+        verdicts.append(
+            f"- {job}: {idle:.1f} s as is (goal <= {GOALS[job]:.0f} s), {busy:.1f} s beside two "
+            f"busy processes ({busy / idle:.2f}x, goal <= 1.5x): **{'met' if ok else 'NOT met'}**"
+        )
+    md = [
+        "# End-to-end benchmark: the main job and the FMS appendix",
+        "",
+        f"Run {pd.Timestamp.now(tz='Europe/London'):%d/%m/%Y %H:%M} on {platform.machine()}, "
+        f"{os.cpu_count()} cores (shared: `load avg before` is the 1-minute load average when "
+        f"each run started), Python {platform.python_version()}, `--jobs {args.jobs}`. Stage "
+        "columns: cumulative wall seconds in each stage's entry point (cProfile; `forecast "
+        "(all)` includes the backtest; stages run one after another, so they add up to about "
+        "the total). Command: `python benchmarks/endtoend.py`.",
+        "",
+        markdown_table(table),
+        "",
+        *verdicts,
+        "",
+    ]
+    (OUT / "endtoend.md").write_text("\n".join(md), encoding="utf-8")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
