@@ -417,15 +417,12 @@ class Adjusted(Forecaster):
     def m(self) -> int:
         return self.model.m
 
-    def _factor(
-        self, uid: str, ds: pd.DatetimeIndex, frame: pd.DataFrame | None, training: bool
-    ) -> np.ndarray:
-        """Exposure x calendar factor of series ``uid`` on days ``ds``."""
+    def _factor(self, uid: str, ds: pd.DatetimeIndex, frame: pd.DataFrame | None) -> np.ndarray:
+        """Exposure x calendar factor of series ``uid`` on forecast days ``ds``."""
         out = np.ones(len(ds))
         has = self.exposure is not None and frame is not None and self.exposure in frame.columns
-        if has and (training or uid in self.exposure_last_):
-            last = None if training else self.exposure_last_[uid]
-            e = exposure_index(frame[self.exposure].to_numpy(), last)
+        if has and uid in self.exposure_last_:
+            e = exposure_index(frame[self.exposure].to_numpy(), self.exposure_last_[uid])
             if e is not None:
                 out *= e
         profile = self.profiles_.get(uid)
@@ -440,30 +437,31 @@ class Adjusted(Forecaster):
         df = df.sort_values([UID, DS], ignore_index=True)
         self.profiles_: dict[str, CalendarProfile] = {}
         self.exposure_last_: dict[str, float] = {}
-        self.last_ds_: dict[str, pd.Timestamp] = {}
         y = df[Y].to_numpy(dtype=float).copy()
         for uid, idx in df.groupby(UID, sort=False).indices.items():
             g = df.iloc[idx]
             ds = pd.DatetimeIndex(g[DS])
-            self.last_ds_[uid] = ds[-1]
-            z = g[Y].to_numpy(dtype=float)
-            if self.exposure is not None and self.exposure in g.columns:
-                e = exposure_index(g[self.exposure].to_numpy())
-                if e is not None:
-                    self.exposure_last_[uid] = float(
-                        pd.Series(g[self.exposure].to_numpy(float)).ffill().iloc[-1]
-                    )
-                    z = z / e
+            factor = np.ones(len(g))
+            values = _column(g, self.exposure) if self.exposure is not None else None
+            e = exposure_index(values)
+            if e is not None:
+                # the value exposure_index divided by, kept to scale the forecast period
+                self.exposure_last_[uid] = float(pd.Series(values).ffill().iloc[-1])
+                factor = e
             if self.calendar and self.freq == "day":
-                self.profiles_[uid] = fit_calendar(
+                bank = _column(g, IS_BANK_HOLIDAY)
+                school = _column(g, IS_SCHOOL_HOLIDAY)
+                profile = fit_calendar(
                     ds,
-                    z,
-                    _column(g, IS_BANK_HOLIDAY),
-                    _column(g, IS_SCHOOL_HOLIDAY) if self.school else None,
+                    y[idx] / factor,
+                    bank,
+                    school if self.school else None,
                     self.harmonics,
                     self.special_z,
                 )
-            y[idx] = g[Y].to_numpy(dtype=float) / self._factor(uid, ds, g, training=True)
+                self.profiles_[uid] = profile
+                factor = factor * calendar_factor(ds, profile, bank, school)
+            y[idx] = y[idx] / factor
         adjusted = df.assign(**{Y: y})
         self.model_ = clone(self.model).fit(adjusted)
         return self
@@ -475,12 +473,13 @@ class Adjusted(Forecaster):
         fc = self.model_.predict(h, X=X, level=level)
         cols = [YHAT, *[c for c in fc.columns if c[:2] in ("lo", "hi")]]
         factor = np.ones(len(fc))
+        rows = X.groupby(UID, sort=False).indices if X is not None else {}
         for uid, idx in fc.groupby(UID, sort=False).indices.items():
             ds = pd.DatetimeIndex(fc[DS].iloc[idx])
             frame = None
-            if X is not None:
-                frame = X[X[UID] == uid].set_index(DS).reindex(ds)
-            factor[idx] = self._factor(uid, ds, frame, training=False)
+            if X is not None:  # the series' own rows of X, split once (not a scan per series)
+                frame = X.iloc[rows.get(uid, [])].set_index(DS).reindex(ds)
+            factor[idx] = self._factor(uid, ds, frame)
         fc = fc.copy()
         fc[cols] = fc[cols].to_numpy(dtype=float) * factor[:, None]
         return finish_forecast(fc, level)
