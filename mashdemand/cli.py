@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from mashdemand.cli_store import store_app
+from mashdemand.staffing import defaults as staffing_defaults
 from mashdemand.store import DEFAULT_STORE
 
 app = typer.Typer(
@@ -277,7 +278,9 @@ def staffing(
     options: Annotated[
         str | None, typer.Option(help="Comma-separated option names from the config (default all).")
     ] = None,
-    quantile: Annotated[float, typer.Option(help="Planning quantile of the forecast.")] = 0.8,
+    quantile: Annotated[
+        float, typer.Option(help="Planning quantile of the forecast.")
+    ] = staffing_defaults.QUANTILE,
     verify: Annotated[
         bool,
         typer.Option(
@@ -285,8 +288,8 @@ def staffing(
             help="Re-simulate the recommended rosters with fresh random arrivals.",
         ),
     ] = True,
-    seed: Annotated[int, typer.Option(help="Seed for the re-simulation.")] = 0,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed for the re-simulation.")] = staffing_defaults.SEED,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = staffing_defaults.JOBS,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
 ) -> None:
     """Staff, rosters and operating hours that meet the MASH timeliness standards.
@@ -323,7 +326,7 @@ def staffing(
             from mashdemand.cells import to_csv
 
             to_csv(plan.weekend_cover, cover_out, index=False)
-        checked = plan.verify(seed=seed + 1, jobs=jobs) if verify else None
+        checked = plan.verify(jobs=jobs) if verify else None
     typer.echo(format_staffing(plan.summary, checked))
     typer.echo(f"wrote {out}" + (f" and {roster_out}" if roster_out else ""))
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from mashdemand import schema
+from mashdemand.staffing import defaults
 from mashdemand.staffing.config import DAY_TYPES, PRIORITIES, StaffingConfig, StaffingError
 from mashdemand.staffing.grid import Grid, day_types
 
@@ -46,7 +46,7 @@ __all__ = [
 SOURCES: tuple[str, ...] = schema.SOURCES
 FORECAST_REQUIRED: tuple[str, ...] = (schema.HUB, schema.DATE, schema.YHAT, "lo80", "hi80")
 PLANNED = "planned"
-Z90 = float(norm.ppf(0.9))
+Z90 = 1.2815515655446004  # z(0.9), the standard normal's 90th percentile
 WEEKDAYS = slice(0, 5)
 WEEKEND = [5, 6, 7]
 
@@ -186,12 +186,21 @@ def _local_date_hour(contacts: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
 
 
 def _codes(values: pd.Series, vocab: tuple[str, ...], default: int | None) -> np.ndarray:
-    """Index of each value in ``vocab`` (normalised text); ``default`` or -1 when unknown."""
-    norm_ = values.astype("string").str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
+    """Index of each value in ``vocab`` (normalised text); ``default`` or -1 when unknown.
+
+    Each distinct value is normalised once (a contact log repeats a handful of values).
+
+    >>> _codes(pd.Series([" High", "STANDARD", None, "x"]), ("urgent", "high", "standard"), 2)
+    array([1, 2, 2, 2])
+    """
+    codes, uniques = pd.factorize(values)  # missing values: -1
+    norm_ = pd.Series(uniques, dtype=object).astype("string").str.strip().str.lower()
+    norm_ = norm_.str.replace(r"[\s-]+", "_", regex=True)
     lookup = {v: i for i, v in enumerate(vocab)}
-    codes = norm_.map(lookup).to_numpy(dtype=float, na_value=np.nan)
     fill = -1 if default is None else default
-    return np.where(np.isnan(codes), fill, codes).astype(np.int64)
+    table = norm_.map(lookup).to_numpy(dtype=float, na_value=np.nan)
+    table = np.where(np.isnan(table), fill, table).astype(np.int64)
+    return np.append(table, fill)[codes]
 
 
 def build_profiles(
@@ -348,7 +357,7 @@ def forecast_dims(fc: pd.DataFrame) -> tuple[str, ...]:
     return tuple(d for d in (schema.PRIORITY, schema.SOURCE) if d in fc.columns)
 
 
-def planning_counts(forecast: pd.DataFrame, quantile: float = 0.8) -> pd.DataFrame:
+def planning_counts(forecast: pd.DataFrame, quantile: float = defaults.QUANTILE) -> pd.DataFrame:
     """Planning count per forecast row at ``quantile`` (see the module docstring).
 
     Returns the rows with a ``planned`` column [contacts/period], never negative.
@@ -363,7 +372,9 @@ def planning_counts(forecast: pd.DataFrame, quantile: float = 0.8) -> pd.DataFra
     if not 0 < quantile < 1:
         raise StaffingError(f"planning quantile {quantile} must be strictly between 0 and 1")
     fc = validate_forecast(forecast) if PLANNED not in forecast else forecast.copy()
-    z = float(norm.ppf(quantile))
+    from scipy.special import ndtri  # the normal quantile (scipy.stats is slow to import)
+
+    z = float(ndtri(quantile))
     if quantile >= 0.5:
         sigma = (fc["hi80"] - fc[schema.YHAT]).clip(lower=0) / Z90
     else:

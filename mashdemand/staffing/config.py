@@ -227,6 +227,9 @@ def option_label(
 class StaffingConfig:
     """Every input of the staffing engine (see ``defaults/staffing.toml`` for sources).
 
+    Built by :func:`load_config` from the shipped TOML (and a user's overrides): the TOML is
+    the one definition of every value, so no field has a default here.
+
     Attributes
     ----------
     working_time : Mapping[str, tuple[int, int] | None]
@@ -288,15 +291,15 @@ class StaffingConfig:
     options: Mapping[str, OperatingOption]
     cover_hours: tuple[int, int]
     cover_priorities: tuple[str, ...]
-    cover_max_staff: int = 6
-    tolerance: float = 0.005
-    tie_break: str = "out_of_hours_arrivals"
-    profile_years: float = 2.0
-    shrinkage: float = 200.0
-    warmup_days: int = 14
-    cooldown_days: int = 10
-    replications: int = 3
-    max_staff: int = 120
+    cover_max_staff: int
+    tolerance: float
+    tie_break: str
+    profile_years: float
+    shrinkage: float
+    warmup_days: int
+    cooldown_days: int
+    replications: int
+    max_staff: int
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -431,14 +434,23 @@ def _option(name: str, d: Mapping, where: str) -> OperatingOption:
         description=str(d.get("description", name)),
         hours=hours,
         priorities=pri,
-        min_staff=int(_num(d, "min_staff", w, 0)) if "min_staff" in d else 2,
-        min_staff_cover=int(_num(d, "min_staff_cover", w, 0)) if "min_staff_cover" in d else 1,
+        min_staff=int(_num(d, "min_staff", w, 0))
+        if "min_staff" in d
+        else OperatingOption.min_staff,
+        min_staff_cover=int(_num(d, "min_staff_cover", w, 0))
+        if "min_staff_cover" in d
+        else OperatingOption.min_staff_cover,
         label_text=str(d["label"]) if d.get("label") else None,
     )
 
 
 def config_from_dict(raw: Mapping, where: str = "staffing config") -> StaffingConfig:
-    """Build a :class:`StaffingConfig` from a parsed TOML mapping (defaults already merged)."""
+    """Build a :class:`StaffingConfig` from a parsed TOML mapping (defaults already merged).
+
+    Every value comes from the mapping (a missing key is an error naming it): the shipped TOML
+    is the one place defaults are defined. Only an option may leave out ``min_staff`` and
+    ``min_staff_cover`` (the :class:`OperatingOption` defaults).
+    """
     top = (
         "working_time",
         "deadlines",
@@ -523,12 +535,16 @@ def config_from_dict(raw: Mapping, where: str = "staffing config") -> StaffingCo
     cover_hours = parse_hours(wc.get("hours"), f"{w}.hours")
     if cover_hours is None:
         raise StaffingError(f"{w}.hours: a cover window is needed")
-    cover_pri = _priorities(wc.get("priorities", ["urgent", "high"]), f"{w}.priorities")
+    if "priorities" not in wc:
+        raise StaffingError(f"{w}: missing 'priorities'")
+    cover_pri = _priorities(wc["priorities"], f"{w}.priorities")
 
-    rec = raw.get("recommendation", {})
+    rec = raw["recommendation"]
     w = f"{where}: recommendation"
     _check_keys(rec, ("tolerance", "tie_break"), w)
-    tie_break = rec.get("tie_break", "out_of_hours_arrivals")
+    if "tie_break" not in rec:
+        raise StaffingError(f"{w}: missing 'tie_break'")
+    tie_break = rec["tie_break"]
     if tie_break not in TIE_BREAKS:
         raise StaffingError(
             f"{w}.tie_break: {tie_break!r}; expected one of {', '.join(TIE_BREAKS)}"
@@ -546,7 +562,7 @@ def config_from_dict(raw: Mapping, where: str = "staffing config") -> StaffingCo
         max_utilisation=max_util,
         minutes=minutes,
         minutes_by_source=by_source,
-        work_cv=_num(wk, "cv", f"{where}: work", 0, 5) if "cv" in wk else 0.5,
+        work_cv=_num(wk, "cv", f"{where}: work", 0, 5),
         rpa_current_share=rpa_share,
         rpa_research_minutes=research,
         rpa_minutes_saved=saved,
@@ -554,12 +570,8 @@ def config_from_dict(raw: Mapping, where: str = "staffing config") -> StaffingCo
         options=options,
         cover_hours=cover_hours,
         cover_priorities=cover_pri,
-        cover_max_staff=int(_num(wc, "max_staff", f"{where}: weekend_cover", 1, 50))
-        if "max_staff" in wc
-        else 6,
-        tolerance=_num(rec, "tolerance", f"{where}: recommendation", 0, 0.5)
-        if "tolerance" in rec
-        else 0.005,
+        cover_max_staff=int(_num(wc, "max_staff", f"{where}: weekend_cover", 1, 50)),
+        tolerance=_num(rec, "tolerance", f"{where}: recommendation", 0, 0.5),
         tie_break=tie_break,
         profile_years=_num(ar, "profile_years", f"{where}: arrivals", 0.1, 50),
         shrinkage=_num(ar, "shrinkage", f"{where}: arrivals", 0),

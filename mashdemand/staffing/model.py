@@ -165,7 +165,7 @@ class RosterProblem:
     def __post_init__(self) -> None:
         g = self.cell.grid
         self.open_ = opening(g, self.option)
-        urgent_due, due_day, _ = due_arrays(g, self.config, self.clocks)
+        urgent_due, due_day, self._clocks = due_arrays(g, self.config, self.clocks)
         work = self.cell.work[None] if self.work is None else self.work
         self.inputs = FluidInputs(work, self.open_.elig, urgent_due, due_day, g.n_days)
         days = np.zeros(g.n_days, dtype=bool)
@@ -183,7 +183,11 @@ class RosterProblem:
         self.workload = float(self.cell.work[win].sum())  # staff-minutes in the window
         self._sdt = g.step_day_type
         self._sh = g.step_hour
-        self._clocks = due_arrays(g, self.config, self.clocks)[2]
+        # the steps the option is open (staff on duty only there), and their window share
+        self._open = np.flatnonzero(self.open_.frac > 0)
+        self._open_slot = self._sdt[self._open].astype(np.int64) * 24 + self._sh[self._open]
+        self._open_minutes = self.open_.frac[self._open, None] * 60.0
+        self._open_in_window = win[self._open]
 
     # -- rosters ---------------------------------------------------------------------------
     def capacity(self, rosters: np.ndarray) -> np.ndarray:
@@ -220,11 +224,12 @@ class RosterProblem:
         rosters = np.asarray(rosters).reshape(-1, N_DT, 24)
         parts = []
         for i in range(0, len(rosters), CHUNK):
-            r = rosters[i : i + CHUNK]
-            cap = self.capacity(r)
-            out = simulate_fluid(self.inputs, cap, track=keep)
+            # staff-minutes at the open steps, time first: (open steps, B)
+            slots = np.asarray(rosters[i : i + CHUNK], dtype=float).reshape(-1, N_DT * 24).T
+            cap = slots[self._open_slot] * self._open_minutes
+            out = simulate_fluid(self.inputs, cap.T, track=keep, steps=self._open)
             share = self.shares(out)
-            cap_w = cap[:, self.window_steps].sum(axis=1)
+            cap_w = cap[self._open_in_window].sum(axis=0)
             util = np.where(cap_w > 0, self.workload / np.maximum(cap_w, 1e-9), np.inf)
             parts.append((share, util, out if keep else None))
         share = np.concatenate([p[0] for p in parts])

@@ -32,6 +32,7 @@ import dataclasses
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.staffing import defaults
 from mashdemand.staffing.arrivals import (
     ArrivalProfile,
     build_profiles,
@@ -344,7 +346,22 @@ def _verify_cell(
     return row
 
 
+#: Worker pools by size, started on first use and kept: a plan, its verification and RPA
+#: scenarios share one, so the workers start (fork, thread limits) once per process.
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """The shared pool of ``jobs`` worker processes, each with one native thread (the
+    parallelism is across cells, not inside them); shut down at exit."""
+    if jobs not in _POOLS:
+        _POOLS[jobs] = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker)
+    return _POOLS[jobs]
+
+
 def _run(tasks: list[tuple], fn, jobs: int, progress: bool, desc: str) -> list:
+    """``fn(*task)`` for every task, in order: in ``jobs`` worker processes when there is more
+    than one task, else here."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -352,12 +369,14 @@ def _run(tasks: list[tuple], fn, jobs: int, progress: bool, desc: str) -> list:
         bar = tqdm(total=len(tasks), desc=desc, unit="cell")
     out = []
     if jobs > 1 and len(tasks) > 1:
-        # one native thread per worker: the parallelism is across cells, not inside them
-        with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker) as ex:
-            for res in ex.map(fn, *zip(*tasks, strict=True), chunksize=1):
+        try:
+            for res in _pool(jobs).map(fn, *zip(*tasks, strict=True), chunksize=1):
                 out.append(res)
                 if bar:
                     bar.update()
+        except BrokenProcessPool:
+            del _POOLS[jobs]  # a worker died: the next call starts a new pool
+            raise
     else:
         for t in tasks:
             out.append(fn(*t))
@@ -405,7 +424,7 @@ class StaffingPlan:
     notes: list[str]
     config: StaffingConfig
     quantile: float
-    seed: int = 0
+    seed: int = defaults.SEED
     seconds: float = 0.0
     _cells: dict[tuple[str, str], Cell] = field(default_factory=dict, repr=False)
     _planned: pd.DataFrame | None = field(default=None, repr=False)
@@ -440,7 +459,7 @@ class StaffingPlan:
         self,
         seed: int | None = None,
         replications: int | None = None,
-        jobs: int = 1,
+        jobs: int = defaults.JOBS,
         progress: bool = False,
     ) -> pd.DataFrame:
         """Re-simulate each recommended roster contact by contact with fresh random arrivals
@@ -469,7 +488,9 @@ class StaffingPlan:
         rows = _run(tasks, _verify_cell, jobs, progress, "verify")
         return pd.DataFrame(rows)
 
-    def rpa(self, extra_share: float, jobs: int = 1, progress: bool = False) -> pd.DataFrame:
+    def rpa(
+        self, extra_share: float, jobs: int = defaults.JOBS, progress: bool = False
+    ) -> pd.DataFrame:
         """FTE released by RPA running a further ``extra_share`` of research checks.
 
         Each contact's work falls by ``min(extra_share, 1 - current_share) x minutes_saved``;
@@ -646,9 +667,9 @@ def plan_staffing(
     contacts: pd.DataFrame | None,
     config: StaffingConfig,
     *,
-    quantile: float = 0.8,
-    seed: int = 0,
-    jobs: int = 1,
+    quantile: float = defaults.QUANTILE,
+    seed: int = defaults.SEED,
+    jobs: int = defaults.JOBS,
     progress: bool = False,
     quarters: Iterable[str] | None = None,
 ) -> StaffingPlan:

@@ -14,9 +14,12 @@ in the same order:
 :func:`simulate_fluid` (the planning model) treats work as a fluid: in each hour the staff on
 duty deliver ``staff x open share x 60`` minutes, split among waiting work in that order.
 Urgent work is a single-class queue solved for all hours at once (Lindley's recursion as a
-running minimum); the rest is stepped hour by hour over the open hours only, with the backlog
-held as buckets by due day. A batch of rosters is simulated together (numpy broadcasting), which
-is what makes the optimiser fast.
+running minimum over the open hours). The rest is held by due day and priority; within a day
+the serving order is fixed, so every prefix of it is a single queue and a day's open hours are
+solved at once (:func:`_serve_block`), only the places holding or receiving work taking part.
+Days are stepped in turn (work due on a day passed is late and joins the overdue work). A batch
+of rosters is simulated together (numpy broadcasting), which is what makes the optimiser fast.
+The numbers are those of stepping hour by hour, to floating-point rounding (about 1e-12).
 
 :func:`simulate_contacts` (the check model) is a discrete-event simulation of individual contacts
 and individual staff: Poisson arrivals, random work per contact, no contact split between
@@ -40,6 +43,7 @@ __all__ = [
 ]
 
 N_PRI = 4  # urgent, high, medium, standard
+URGENT_CHUNK = 16  # rosters per pass of the urgent queue (measured fastest on 2 cores)
 EPS = 1e-9
 
 
@@ -102,26 +106,139 @@ class FluidOutcome:
     wait: np.ndarray
 
 
-def _urgent(a: np.ndarray, cap: np.ndarray, due: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Urgent queue for all steps at once: backlog, work served and late work per cohort."""
-    x = a - cap
-    s = np.cumsum(x, axis=1)
-    backlog = s - np.minimum(np.minimum.accumulate(s, axis=1), 0.0)
+@dataclass
+class _UrgentQueue:
+    """The urgent queue of a batch, time first: work served at the steps with capacity (n, B),
+    late work by arrival step (T, B), backlog at the end (B,) and, when tracked, after every
+    step (T, B)."""
+
+    served: np.ndarray
+    late: np.ndarray
+    backlog_end: np.ndarray
+    backlog: np.ndarray | None
+
+
+def _urgent(
+    a: np.ndarray, cap: np.ndarray, steps: np.ndarray, due: np.ndarray, track: bool
+) -> _UrgentQueue:
+    """Urgent work, first come first served, for all steps at once.
+
+    Between the steps with capacity the backlog only grows, so Lindley's recursion runs over
+    those steps alone (as a running minimum of the cumulative net inflow), with the work that
+    arrived since the previous one. A step's arrivals are late by the amount still waiting at
+    its deadline: ``min(a, arrived - departed(due))``, first in first out.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        (Bw, T) urgent work arriving in each step.
+    cap : numpy.ndarray
+        (n, B) staff-minutes for urgent work at ``steps``.
+    steps : numpy.ndarray
+        (n,) sorted steps with capacity (none elsewhere).
+    due : numpy.ndarray
+        (T,) step by whose end each step's arrivals are due (``>= T``: beyond the grid).
+    track : bool
+        Also return the backlog after every step.
+    """
+    b, t_steps = cap.shape[1], a.shape[1]
+    arrived = np.cumsum(a, axis=1).T  # (T, Bw)
+    at = arrived[steps]
+    inflow = np.diff(at, axis=0, prepend=0.0)
+    s = np.cumsum(inflow - cap, axis=0)
+    backlog = s - np.minimum(np.minimum.accumulate(s, axis=0), 0.0)
     np.maximum(backlog, 0.0, out=backlog)
-    prev = np.concatenate([np.zeros((backlog.shape[0], 1)), backlog[:, :-1]], axis=1)
-    served = np.clip(prev + a - backlog, 0.0, None)
-    arrived = np.cumsum(a, axis=1)
-    departed = arrived - backlog
-    before = arrived - a
-    t_max = a.shape[1] - 1
-    d = np.minimum(due, t_max)
-    done = np.clip(departed[:, d] - before, 0.0, a)
-    late = np.where(due > t_max, 0.0, a - done)
+    prev = np.concatenate([np.zeros((1, b)), backlog[:-1]])
+    served = np.clip(prev + inflow - backlog, 0.0, None)
+    # work departed by the end of each step: a step function of time, padded with 0 before
+    # the first step with capacity
+    departed = np.concatenate([np.zeros((1, b)), at - backlog])
+    t_max = t_steps - 1
+    at_due = np.searchsorted(steps, np.minimum(due, t_max), side="right")
+    late = arrived - departed[at_due]
+    np.maximum(late, 0.0, out=late)
+    np.minimum(late, a.T, out=late)
+    late[due > t_max] = 0.0
     late[late < EPS] = 0.0
-    return backlog, served, late
+    full = None
+    if track:
+        full = arrived - departed[np.searchsorted(steps, np.arange(t_steps), side="right")]
+    return _UrgentQueue(served, late, arrived[-1] - departed[-1], full)
 
 
-def simulate_fluid(inp: FluidInputs, cap: np.ndarray, track: bool = True) -> FluidOutcome:
+def _urgent_batch(
+    a: np.ndarray, cap: np.ndarray, steps: np.ndarray, due: np.ndarray, track: bool
+) -> _UrgentQueue:
+    """:func:`_urgent` for a batch, :data:`URGENT_CHUNK` rosters at a time (the same numbers:
+    rosters are independent), so that its arrays stay in the processor's cache."""
+    b = cap.shape[1]
+    if b <= URGENT_CHUNK:
+        return _urgent(a, cap, steps, due, track)
+    parts = [
+        _urgent(
+            a if a.shape[0] == 1 else a[i : i + URGENT_CHUNK],
+            cap[:, i : i + URGENT_CHUNK],
+            steps,
+            due,
+            track,
+        )
+        for i in range(0, b, URGENT_CHUNK)
+    ]
+    return _UrgentQueue(
+        np.concatenate([p.served for p in parts], axis=1),
+        np.concatenate([p.late for p in parts], axis=1),
+        np.concatenate([p.backlog_end for p in parts]),
+        np.concatenate([p.backlog for p in parts], axis=1) if track else None,
+    )
+
+
+def _serve_block(
+    backlog: np.ndarray, jj: np.ndarray, cc: np.ndarray, track: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Serve work in a fixed order over the hours of one block, every prefix at once.
+
+    With the order fixed, the work in the first ``f`` places of the order is a single queue
+    for every ``f``: its backlog ``P_f`` follows Lindley's recursion
+    ``P_f(i) = max(P_f(i-1) + J_f(i) - c(i), 0)``, ``J_f(i)`` the work joining those places
+    in hour ``i``. So ``P_f(i) = max(P_f(0) + Y_f(i), Y_f(i) - min_{j <= i} Y_f(j))`` with
+    ``Y_f`` the cumulative net inflow ``sum_j J_f(j) - c(j)``.
+
+    Parameters
+    ----------
+    backlog : numpy.ndarray
+        (B, F) work waiting in each place of the order at the start.
+    jj : numpy.ndarray
+        (n, Bw, F) work joining each prefix of the order, cumulative over the hours.
+    cc : numpy.ndarray
+        (n, B, 1) capacity, cumulative over the hours.
+    track : bool
+        Also return the backlog by place after every hour, (n, B, F).
+
+    Returns
+    -------
+    end : numpy.ndarray
+        (B, F) backlog by place at the end of the block.
+    path : numpy.ndarray or None
+        (n, B, F) when ``track``.
+    """
+    y = jj - cc  # (n, B, F)
+    if track:
+        path = y - np.minimum.accumulate(y, axis=0)
+        np.maximum(path, y + np.cumsum(backlog, axis=1), out=path)
+        np.maximum.accumulate(path, axis=2, out=path)
+        path[:, :, 1:] -= path[:, :, :-1]
+        return path[-1], path
+    prefix = np.cumsum(backlog, axis=1)
+    prefix += y[-1]
+    np.maximum(prefix, y[-1] - y.min(axis=0), out=prefix)
+    np.maximum.accumulate(prefix, axis=1, out=prefix)  # no prefix below the one before
+    prefix[:, 1:] -= prefix[:, :-1]
+    return prefix, None
+
+
+def simulate_fluid(
+    inp: FluidInputs, cap: np.ndarray, track: bool = True, steps: np.ndarray | None = None
+) -> FluidOutcome:
     """Simulate a batch of rosters as a fluid backlog (see the module docstring).
 
     Parameters
@@ -129,14 +246,24 @@ def simulate_fluid(inp: FluidInputs, cap: np.ndarray, track: bool = True) -> Flu
     inp : FluidInputs
         Arrivals and deadlines.
     cap : numpy.ndarray
-        (B, T) staff-minutes available in each step (staff on duty x open share x 60).
+        (B, T) staff-minutes available in each step (staff on duty x open share x 60), or
+        (B, n) at ``steps`` only.
     track : bool
         Also record the backlog at opening, work served and waiting time (slower; the
         optimiser needs only the late work).
+    steps : numpy.ndarray, optional
+        (n,) sorted steps ``cap`` is given for; no capacity at the others. Default: every step.
 
     Returns
     -------
     FluidOutcome
+
+    Notes
+    -----
+    High, medium and standard work waits in buckets by due day relative to today (bucket 0
+    overdue) and is served in (bucket, priority) order. That order is fixed within a day, so
+    each day's open hours are solved at once (:func:`_serve_block`); between days the
+    buckets move one day closer and work due on the day passed is counted late.
 
     Examples
     --------
@@ -151,18 +278,23 @@ def simulate_fluid(inp: FluidInputs, cap: np.ndarray, track: bool = True) -> Flu
     >>> out.day_late[:, 0, 2].tolist(), out.served.tolist()
     ([0.0, 59.0], [60.0, 1.0])
     """
-    cap = np.asarray(cap, dtype=float)
-    b, t_steps = cap.shape
+    cap = np.ascontiguousarray(np.asarray(cap, dtype=float).T)  # (steps, B): time first
     work = inp.work
-    bw = work.shape[0]
+    bw, t_steps = work.shape[0], work.shape[1]
+    if steps is None:
+        steps = np.flatnonzero((cap > 0).any(axis=1))
+        cap = cap[steps]
+    steps = np.asarray(steps, dtype=np.int64)
+    b = cap.shape[1]
     n_days = inp.n_days
-    a_u = np.broadcast_to(work[:, :, 0], (b, t_steps)) if bw == 1 else work[:, :, 0]
-    cap_u = cap * inp.elig[:, 0]
-    u_backlog, u_served, u_late = _urgent(np.ascontiguousarray(a_u), cap_u, inp.urgent_due)
-    left = cap - u_served
+    urgent_cap = cap * inp.elig[steps, :1]
+    urgent = _urgent_batch(work[:, :, 0], urgent_cap, steps, inp.urgent_due, track)
     elig3 = inp.elig[:, 1:]
-    left *= elig3.any(axis=1)
-    loop = np.flatnonzero((left > EPS).any(axis=0))
+    left = cap - urgent.served
+    left *= elig3[steps].any(axis=1, keepdims=True)
+    live = (left > EPS).any(axis=1)
+    loop = steps[live]
+    left_t = left[live]  # (n_loop, B)
     n_loop = len(loop)
 
     # Due-day bookkeeping, shared by the batch.
@@ -177,11 +309,13 @@ def simulate_fluid(inp: FluidInputs, cap: np.ndarray, track: bool = True) -> Flu
     day_late = np.zeros((b, n_days, 3))
     open_backlog = np.full((b, n_days, N_PRI), np.nan)
     wait = np.zeros((b, N_PRI))
-    wait[:, 0] = u_backlog.sum(axis=1)
-    served = u_served.sum(axis=1)
+    served = np.zeros(b)
+    if track:
+        wait[:, 0] = urgent.backlog.sum(axis=0)
+        served += urgent.served.sum(axis=0)
 
-    steps = np.arange(t_steps)
-    idx = np.searchsorted(loop, steps, side="left")  # loop step at which arrivals join
+    all_steps = np.arange(t_steps)
+    idx = np.searchsorted(loop, all_steps, side="left")  # loop step at which arrivals join
     tail = idx >= n_loop
     loop_day = loop // 24
     join_day = loop_day[np.minimum(idx, max(n_loop - 1, 0))] if n_loop else np.zeros(t_steps, int)
@@ -200,17 +334,19 @@ def simulate_fluid(inp: FluidInputs, cap: np.ndarray, track: bool = True) -> Flu
                 )[:n_days]
             day_late[:, :, c] += add if bw == b else add[0]
     backlog_end = np.zeros((b, N_PRI))
-    backlog_end[:, 0] = u_backlog[:, -1]
-    tail_work = work[:, tail, 1:].sum(axis=1)  # (bw, 3)
-    backlog_end[:, 1:] += tail_work
+    backlog_end[:, 0] = urgent.backlog_end
+    backlog_end[:, 1:] += work[:, tail, 1:].sum(axis=1)
     # closed-hours wait before joining the queue, added to Little's integral
-    if n_loop:
-        lag = np.where(tail, 0.0, np.maximum(loop[np.minimum(idx, n_loop - 1)] - steps - 0.5, 0.0))
+    if n_loop and track:
+        lag = np.where(
+            tail, 0.0, np.maximum(loop[np.minimum(idx, n_loop - 1)] - all_steps - 0.5, 0.0)
+        )
         wait[:, 1:] += np.einsum("t,btc->bc", lag, work[:, :, 1:])
-
+    late_u = urgent.late.T  # (B, T)
     if n_loop == 0:
-        return FluidOutcome(u_late, day_late, day_due, open_backlog, backlog_end, served, wait)
-    # Arrivals grouped by (loop step, bucket, class).
+        return FluidOutcome(late_u, day_late, day_due, open_backlog, backlog_end, served, wait)
+
+    # Arrivals grouped by (loop step, bucket, priority): the order work is served in.
     width = k_buckets * 3
     lin = (idx[:, None] * width + bucket * 3 + np.arange(3)[None, :])[~tail].ravel()
     joins = np.zeros((bw, n_loop, width))
@@ -218,73 +354,91 @@ def simulate_fluid(inp: FluidInputs, cap: np.ndarray, track: bool = True) -> Flu
         joins[k] = np.bincount(
             lin, weights=work[k, ~tail, 1:].ravel(), minlength=n_loop * width
         ).reshape(n_loop, width)
-    gap = np.diff(np.append(loop, t_steps)).astype(float).tolist()
+    gap = np.diff(np.append(loop, t_steps)).astype(float)
 
-    r = np.zeros((b, k_buckets, 3))
-    rf = r.reshape(b, width)
+    # Blocks: runs of loop steps on one day with the same priorities worked, laid out as
+    # (block, hour of the block) padded with hours of no capacity and no arrivals.
+    mask = (elig3[loop] * np.array([1, 2, 4])).sum(axis=1)
+    starts = np.flatnonzero(np.diff(loop_day * 8 + mask, prepend=-1))
+    ends = np.append(starts[1:], n_loop)
+    lengths = ends - starts
+    of_block = np.repeat(np.arange(len(starts)), lengths)
+    hour = np.arange(n_loop) - starts[of_block]
+    shape = (len(starts), int(lengths.max()))
+    cc_all = np.zeros((*shape, b, 1))  # capacity, cumulative over the block's hours
+    cc_all[of_block, hour, :, 0] = left_t
+    np.cumsum(cc_all, axis=1, out=cc_all)
+    worked_now = (mask[:, None] >> np.arange(3) & 1).astype(bool)  # (n_loop, 3)
+    served_joins = joins * np.tile(worked_now, k_buckets)  # joins worked where they join
+    jj_all = np.zeros((*shape, bw, width))  # ... by prefix of the order, cumulative
+    jj_all[of_block, hour] = np.cumsum(served_joins, axis=2).transpose(1, 0, 2)
+    np.cumsum(jj_all, axis=1, out=jj_all)
+    joined = list(np.logical_or.reduceat((joins != 0).any(axis=0), starts))  # (width,) each
+    worked = {m: np.tile(m >> np.arange(3) & 1, k_buckets).astype(bool) for m in range(8)}
+    # Backlog by place in the serving order, for all days in one buffer: work due on day D
+    # of priority p at place 3 + 3 D + p (D = n_days: beyond the grid). On day d the places
+    # of day d - 1 hold the overdue work, so the day's order is the window of places from 3 d
+    # on (the buckets, ``width`` places), and moving to a later day moves no work but the
+    # work now overdue.
+    held = np.zeros((b, 3 * n_days + width))
+    busy = np.zeros(held.shape[1], dtype=bool)  # places holding work for some roster
     cur = int(loop_day[0])
     first = True
-    elig_all = elig3.all(axis=1)[loop].tolist()
-    left_t = np.ascontiguousarray(left[:, loop].T)  # (n_loop, B)
-    joins_i = joins[0] if bw == 1 else joins.transpose(1, 0, 2)
-    days_l = loop_day.tolist()
-    steps_l = loop.tolist()
-    s = np.empty((b, width))
-    # Flat columns of the priorities worked, for each eligibility pattern (limited-cover days).
-    bits = (elig3 * np.array([1, 2, 4])).sum(axis=1)
-    mask_l = bits[loop].tolist()
-    col_idx = {
-        m: np.flatnonzero(np.tile([(m >> c) & 1 for c in range(3)], k_buckets)) for m in range(8)
-    }
-    for i in range(n_loop):
-        d = days_l[i]
-        if d != cur:
-            m = min(d - cur, k_buckets - 1)
-            due_block = r[:, 1 : 1 + m, :]
-            upto = max(min(m, n_days - cur), 0)
-            day_late[:, cur : cur + upto, :] += due_block[:, :upto]
-            r[:, 0, :] += due_block.sum(axis=1)
-            if m < k_buckets - 1:
-                r[:, 1 : k_buckets - m, :] = r[:, 1 + m :, :]
-            r[:, k_buckets - m :, :] = 0.0
+    days = loop_day[starts].tolist()
+    masks = mask[starts].tolist()
+    for g, (s0, s1) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        d, m = days[g], masks[g]
+        if d != cur:  # work due on the days passed is late, and now overdue
+            passed = held[:, 3 + 3 * cur : 3 + 3 * d].reshape(b, d - cur, 3)
+            day_late[:, cur:d, :] += passed
+            over = held[:, 3 * d : 3 * d + 3]  # the places of day d - 1
+            if d - cur > 1:
+                over[:] = passed.sum(axis=1)
+                busy[3 * d : 3 * d + 3] = busy[3 + 3 * cur : 3 + 3 * d].reshape(-1, 3).any(0)
+            over += held[:, 3 * cur : 3 * cur + 3]
+            busy[3 * d : 3 * d + 3] |= busy[3 * cur : 3 * cur + 3]
             cur = d
             first = True
-        rf += joins_i[i]
-        c_i = left_t[i]
+        window = held[:, 3 * d : 3 * d + width]
+        busy_now = busy[3 * d : 3 * d + width]
+        busy_now |= joined[g]
+        n_hours = s1 - s0
         if track and first:
-            t = steps_l[i]
-            open_backlog[:, d, 1:] = r.sum(axis=1)
-            open_backlog[:, d, 0] = u_backlog[:, t - 1] if t > 0 else 0.0
+            by_priority = (window + joins[:, s0]).reshape(b, k_buckets, 3).sum(axis=1)
+            open_backlog[:, d, 1:] = by_priority
+            t = int(loop[s0])
+            open_backlog[:, d, 0] = urgent.backlog[t - 1] if t > 0 else 0.0
             first = False
-        if elig_all[i]:
-            np.cumsum(rf, axis=1, out=s)
+        placed = np.zeros((n_hours, b, width)) if track else None  # backlog after each hour
+        # Places neither holding nor receiving work stay empty: leaving them out of the
+        # block changes no number.
+        if m == 7:
+            cols = busy_now.nonzero()[0]
+        else:  # work of the priorities not worked in this block waits
+            cols = (busy_now & worked[m]).nonzero()[0]
+            idle = (busy_now & ~worked[m]).nonzero()[0]
+            joining = np.cumsum(joins[:, s0:s1][:, :, idle], axis=1).transpose(1, 0, 2)
+            waiting = window[:, idle][None] + joining
+            window[:, idle] = waiting[-1]
             if track:
-                served += np.minimum(s[:, -1], c_i)
-            s -= c_i[:, None]
-            np.maximum(s, 0.0, out=s)
-            rf[:, 0] = s[:, 0]
-            np.subtract(s[:, 1:], s[:, :-1], out=rf[:, 1:])
-        else:
-            cols = col_idx[mask_l[i]]
-            if len(cols):
-                cs = np.cumsum(rf[:, cols], axis=1)
-                if track:
-                    served += np.minimum(cs[:, -1], c_i)
-                cs -= c_i[:, None]
-                np.maximum(cs, 0.0, out=cs)
-                cs[:, 1:] -= cs[:, :-1].copy()
-                rf[:, cols] = cs
+                placed[..., idle] = waiting
+        if len(cols):
+            start = window[:, cols]
+            jj = jj_all[g][..., cols]
+            end, path = _serve_block(start, jj, cc_all[g], track)
+            window[:, cols] = end
+            busy_now[cols] = end.any(axis=0)
+            if track:
+                served += start.sum(axis=1) + jj[n_hours - 1, :, -1] - end.sum(axis=1)
+                placed[..., cols] = path[:n_hours]
         if track:
-            wait[:, 1:] += r.sum(axis=1) * gap[i]
+            by_priority = placed.reshape(n_hours, b, k_buckets, 3).sum(axis=2)
+            wait[:, 1:] += np.einsum("i,ibc->bc", gap[s0:s1], by_priority)
     # Flush: work due by the end of the grid and not done is late.
-    m = k_buckets - 1
-    rest = r[:, 1:, :]
-    for j in range(m):
-        day = cur + j
-        if day < n_days:
-            day_late[:, day, :] += rest[:, j, :]
-    backlog_end[:, 1:] += r.sum(axis=1)
-    return FluidOutcome(u_late, day_late, day_due, open_backlog, backlog_end, served, wait)
+    day_late[:, cur:, :] += held[:, 3 + 3 * cur : 3 + 3 * n_days].reshape(b, -1, 3)
+    window = held[:, 3 * cur : 3 * cur + width]
+    backlog_end[:, 1:] += window.reshape(b, k_buckets, 3).sum(axis=1)
+    return FluidOutcome(late_u, day_late, day_due, open_backlog, backlog_end, served, wait)
 
 
 # --- Contact-level discrete-event model -------------------------------------------------------
@@ -413,23 +567,27 @@ def simulate_contacts(
     ([9.0, 9.0, 10.0], [10.0, 10.0, 11.0])
     """
     n = len(arrival)
-    start = np.full(n, np.nan)
-    finish = np.full(n, np.nan)
+    nan = float("nan")
+    inf = float("inf")
+    start = [nan] * n
+    finish = [nan] * n
     arr = arrival.tolist()
     pri = priority.astype(int).tolist()
     due_l = due.tolist()
     remaining = work.astype(float).tolist()
     changes = _staff_changes(np.asarray(staff), open_lo, open_hi, np.asarray(elig))
     queues: list[list] = [[] for _ in range(N_PRI)]
-    events: list[tuple[float, int, int, int]] = []  # (time, kind 0=finish 1=change, seq, job)
-    seq = 0
-    for t, _, _ in changes:
-        events.append((t, 1, seq, -1))
-        seq += 1
+    # (time, kind 0=finish 1=change, seq, job): finishes first at equal times
+    events: list[tuple[float, int, int, int]] = [
+        (t, 1, i, -1) for i, (t, _, _) in enumerate(changes)
+    ]
     heapq.heapify(events)
-    change_at = {i: (level, mask) for i, (_, level, mask) in enumerate(changes)}
+    push, pop = heapq.heappush, heapq.heappop
+    # for each mask of priorities worked: is urgent worked, and the others worked
+    worked = [(bool(m & 1), tuple(p for p in (1, 2, 3) if m >> p & 1)) for m in range(16)]
     on_duty = 0
     mask_now = 0
+    urgent_worked, others = worked[0]
     busy: dict[int, tuple[float, int]] = {}  # job -> (finish time, version)
     version = [0] * n
     busy_hours = 0.0
@@ -437,67 +595,65 @@ def simulate_contacts(
     last_t = 0.0
     nxt = 0
 
-    def pick() -> int:
-        if mask_now & 1 and queues[0]:
-            return heapq.heappop(queues[0])[2]
-        best = None
-        for p in (1, 2, 3):
-            if mask_now >> p & 1 and queues[p]:
-                head = queues[p][0]
-                if best is None or head[0] < queues[best][0][0]:
-                    best = p
-        if best is None:
-            return -1
-        return heapq.heappop(queues[best])[2]
-
     def dispatch(now: float) -> None:
-        nonlocal seq
+        """Free staff take the most urgent work waiting (urgent by arrival, then the earliest
+        deadline among the priorities worked)."""
         while on_duty > len(busy):
-            j = pick()
-            if j < 0:
-                return
-            if np.isnan(start[j]):
+            if urgent_worked and queues[0]:
+                j = pop(queues[0])[2]
+            else:
+                best = None
+                for p in others:
+                    q = queues[p]
+                    if q and (best is None or q[0][0] < best[0][0]):
+                        best = q
+                if best is None:
+                    return
+                j = pop(best)[2]
+            if start[j] != start[j]:
                 start[j] = now
             end = now + remaining[j]
-            version[j] += 1
-            busy[j] = (end, version[j])
-            heapq.heappush(events, (end, 0, version[j], j))
+            v = version[j] + 1
+            version[j] = v
+            busy[j] = (end, v)
+            push(events, (end, 0, v, j))
 
     def enqueue(j: int) -> None:
         p = pri[j]
-        key = arr[j] if p == 0 else due_l[j]
-        heapq.heappush(queues[p], (key, arr[j], j))
+        push(queues[p], (arr[j] if p == 0 else due_l[j], arr[j], j))
 
     change_idx = 0
     while True:
-        t_ev = events[0][0] if events else np.inf
-        t_arr = arr[nxt] if nxt < n else np.inf
-        if t_ev == np.inf and t_arr == np.inf:
+        t_ev = events[0][0] if events else inf
+        t_arr = arr[nxt] if nxt < n else inf
+        if t_ev == inf and t_arr == inf:
             break
         if t_arr < t_ev:
             now = t_arr
             staff_hours += on_duty * (now - last_t)
             busy_hours += len(busy) * (now - last_t)
             last_t = now
-            enqueue(nxt)
+            p = pri[nxt]
+            push(queues[p], (now if p == 0 else due_l[nxt], now, nxt))
             nxt += 1
             if on_duty > len(busy):
                 dispatch(now)
             continue
-        now, kind, ver, j = heapq.heappop(events)
+        now, kind, ver, j = pop(events)
         staff_hours += on_duty * (now - last_t)
         busy_hours += len(busy) * (now - last_t)
         last_t = now
         if kind == 0:
-            if j in busy and busy[j][1] == ver:
+            job = busy.get(j)
+            if job is not None and job[1] == ver:
                 del busy[j]
                 remaining[j] = 0.0
                 finish[j] = now
                 dispatch(now)
             continue
-        level, mask_now = change_at[change_idx]
+        _, on_duty, mask_now = changes[change_idx]
+        urgent_worked, others = worked[mask_now]
         change_idx += 1
-        on_duty = level
         # Put back in the queue work of priorities no longer worked, and any above staff.
         stop = [k for k in busy if not (mask_now >> pri[k] & 1)]
         extra = len(busy) - len(stop) - on_duty
@@ -518,8 +674,8 @@ def simulate_contacts(
         priority=np.asarray(priority, dtype=int),
         work=np.asarray(work, dtype=float),
         due=np.asarray(due, dtype=float),
-        start=start,
-        finish=finish,
+        start=np.array(start, dtype=float),
+        finish=np.array(finish, dtype=float),
         busy_hours=busy_hours,
         staff_hours=staff_hours,
     )
