@@ -20,13 +20,16 @@ import contextlib
 import functools
 import inspect
 import io
+import struct
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
+import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex, to_rgb
@@ -34,6 +37,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, Locator, NullLocator, StrMethodFormatter
 
 from mashdemand.calendar import fy_label, fy_start  # re-exported: charts label years with them
+
+if TYPE_CHECKING:
+    from matplotlib.transforms import Bbox
 
 __all__ = [
     "HATCHES",
@@ -49,6 +55,7 @@ __all__ = [
     "fy_start",
     "house_style",
     "luminance",
+    "png_bytes",
     "rc_params",
     "save_figure",
     "series_style",
@@ -335,13 +342,17 @@ def save_figure(fig: Figure, path: str | Path, dpi: float = SAVE_DPI, close: boo
     """Write ``fig`` to ``path`` (format from the suffix: png, svg, pdf...) at ``dpi``.
 
     Parent folders are created; SVG and PDF carry no timestamp, so reruns are identical.
-    ``close=True`` closes the figure afterwards. Returns the path.
+    PNG is written by :func:`figure_to_png_bytes` (drawn once). ``close=True`` closes the
+    figure afterwards. Returns the path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    with house_style():
-        fig.savefig(path, **_save_kwargs(fmt, dpi))
+    if fmt == "png":
+        path.write_bytes(figure_to_png_bytes(fig, dpi=dpi))
+    else:
+        with house_style():
+            fig.savefig(path, **_save_kwargs(fmt, dpi))
     if close:
         import matplotlib.pyplot as plt
 
@@ -360,9 +371,120 @@ def figure_to_svg(fig: Figure, inline: bool = True) -> str:
     return text
 
 
-def figure_to_png_bytes(fig: Figure, dpi: float = SAVE_DPI) -> bytes:
-    """The figure as PNG bytes at ``dpi`` (e.g. for a base64 ``data:`` URI in HTML)."""
-    buf = io.BytesIO()
+def figure_to_png_bytes(fig: Figure, dpi: float = SAVE_DPI, compress_level: int = 1) -> bytes:
+    """The figure as PNG bytes at ``dpi`` (e.g. for a base64 ``data:`` URI in HTML).
+
+    The picture ``savefig(bbox_inches="tight", facecolor="white")`` makes, but drawn once
+    instead of twice: the whole figure is drawn, then cut to its tight bounding box plus
+    ``savefig.pad_inches`` of white (:func:`_pixel_box`). A figure drawing beyond its own
+    edges (a long axis label) goes through ``savefig``, which widens the canvas to fit. The
+    picture is opaque, so it is stored as RGB (:func:`png_bytes`): no alpha channel for
+    WeasyPrint to split off and compress again.
+    """
     with house_style():
-        fig.savefig(buf, **_save_kwargs("png", dpi))
-    return buf.getvalue()
+        rgb, tight = _draw_rgb(fig, dpi)
+        height, width = rgb.shape[:2]
+        left, top, right, bottom = _pixel_box(tight, dpi, height)
+        if left < 0 or top < 0 or right > width or bottom > height:
+            pixels = _savefig_rgb(fig, dpi)
+        else:
+            pad = mpl.rcParams["savefig.pad_inches"]
+            pixels = _white_padded_crop(rgb, _pixel_box(tight.padded(pad), dpi, height))
+    return png_bytes(pixels, dpi, compress_level)
+
+
+def png_bytes(rgb: np.ndarray, dpi: float, compress_level: int = 1) -> bytes:
+    """An 8-bit RGB image ``(height, width, 3)`` as PNG, marked ``dpi`` dots per inch.
+
+    Rows are stored unfiltered: charts are mostly flat colour, which zlib packs as well
+    unfiltered as after Pillow's per-row filter search, at a fraction of its cost.
+    ``compress_level`` is zlib's 1 (fast) to 9 (small); the pixels come back exactly.
+
+    >>> import io
+    >>> from PIL import Image
+    >>> rgb = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    >>> back = Image.open(io.BytesIO(png_bytes(rgb, 150)))
+    >>> back.mode, back.size, bool((np.asarray(back) == rgb).all()), round(back.info["dpi"][0])
+    ('RGB', (4, 2), True, 150)
+    """
+    height, width, _ = rgb.shape
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # first byte: filter 0, none
+    rows[:, 1:] = rgb.reshape(height, 3 * width)
+    per_metre = round(dpi / 0.0254)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), compress_level)),
+            _png_chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _draw_rgb(fig: Figure, dpi: float) -> tuple[np.ndarray, Bbox]:
+    """Draw ``fig`` once at ``dpi`` on a white background, as ``savefig`` would.
+
+    Returns the pixels (RGB; the drawing is opaque) and the figure's tight bounding box in
+    inches. The figure keeps its dpi, face colour and canvas (a plain Agg canvas is drawn
+    on; any other, e.g. a GUI one, is swapped for a temporary Agg canvas and put back).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas, old_dpi, old_face = fig.canvas, fig.dpi, fig.get_facecolor()
+    agg = canvas if type(canvas) is FigureCanvasAgg else FigureCanvasAgg(fig)
+    try:
+        fig.set_dpi(dpi)
+        fig.set_facecolor("white")
+        agg.draw()
+        tight = fig.get_tightbbox(agg.get_renderer())
+        rgb = np.asarray(agg.buffer_rgba())[..., :3].copy()  # the next draw reuses the buffer
+    finally:
+        fig.set_dpi(old_dpi)
+        fig.set_facecolor(old_face)
+        if agg is not canvas:
+            fig.set_canvas(canvas)
+    return rgb, tight
+
+
+def _savefig_rgb(fig: Figure, dpi: float) -> np.ndarray:
+    """The figure through ``savefig(bbox_inches="tight")`` (which draws it twice), as RGB."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, **_save_kwargs("png", dpi))
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def _white_padded_crop(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels of ``rgb`` inside ``box`` (left, top, right, bottom), white where the box
+    reaches beyond the image.
+
+    >>> _white_padded_crop(np.zeros((2, 2, 3), np.uint8), (-1, 0, 2, 1))[..., 0].tolist()
+    [[255, 0, 0]]
+    """
+    left, top, right, bottom = box
+    out = np.full((bottom - top, right - left, 3), 255, dtype=np.uint8)
+    height, width = rgb.shape[:2]
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(right, width), min(bottom, height)
+    out[y0 - top : y1 - top, x0 - left : x1 - left] = rgb[y0:y1, x0:x1]
+    return out
+
+
+def _pixel_box(box: Bbox, dpi: float, height: int) -> tuple[int, int, int, int]:
+    """Pixel box ``(left, top, right, bottom)`` of the inch bounding box ``box`` (y upwards)
+    on a canvas ``height`` pixels high drawn at ``dpi``, sized as
+    ``savefig(bbox_inches="tight")`` sizes its output (truncated to whole pixels, as
+    :meth:`~matplotlib.backend_bases.FigureCanvasBase.get_width_height`).
+
+    >>> from matplotlib.transforms import Bbox
+    >>> _pixel_box(Bbox.from_extents(0.1, 0.2, 9.9, 3.9), 100, 400)
+    (10, 10, 990, 380)
+    """
+    left, bottom = round(box.x0 * dpi), round(height - box.y0 * dpi)
+    return left, bottom - int(box.height * dpi + 1e-8), left + int(box.width * dpi + 1e-8), bottom

@@ -352,6 +352,42 @@ def test_figure_output_helpers(tmp_path, daily):
     assert not plt.fignum_exists(fig.number)
 
 
+def _tight_savefig_rgb(fig: Figure, dpi: float) -> np.ndarray:
+    """The figure as ``savefig(bbox_inches="tight")`` draws it (twice), as RGB pixels 0-255."""
+    buf = io.BytesIO()
+    with style.house_style():
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return np.round(255 * plt.imread(io.BytesIO(buf.getvalue()))[..., :3]).astype(int)
+
+
+def _near_share(a: np.ndarray, b: np.ndarray, tol: int = 64) -> float:
+    """Share of the pixels of ``a`` that ``b`` matches (every channel within ``tol``) at the same
+    place or one pixel away (anti-aliasing differs by sub-pixel offsets)."""
+    best = np.full(a.shape[:2], 255)
+    for dy, dx in itertools.product((-1, 0, 1), repeat=2):
+        shifted = np.roll(b, (dy, dx), axis=(0, 1))
+        best = np.minimum(best, np.abs(a - shifted).max(axis=2))
+    return float(np.mean(best[1:-1, 1:-1] <= tol))
+
+
+@pytest.mark.parametrize("overflow", [False, True])
+def test_png_bytes_match_tight_savefig(daily, overflow):
+    """One draw, cropped, gives savefig(bbox_inches="tight")'s picture: same size, same pixels
+    to within one pixel, stored as opaque RGB; a label reaching above the figure (overflow)
+    widens the picture just as savefig does."""
+    fig = plots.plot_monthly_by_source(daily)
+    if overflow:
+        fig.axes[0].set_ylabel("a long axis label " * 8)
+    expected = _tight_savefig_rgb(fig, 100)
+    png = style.figure_to_png_bytes(fig, dpi=100)
+    assert png[25] == 2  # PNG colour type 2: RGB, no alpha channel
+    got = np.round(255 * plt.imread(io.BytesIO(png))).astype(int)
+    assert got.shape == expected.shape
+    assert (got.shape[0] > 4 * 100 + 20) == overflow  # taller than the 4 inch figure
+    assert _near_share(expected, got) > 0.995
+    assert fig.dpi == 100 and fig.get_facecolor() == (1.0, 1.0, 1.0, 1.0)  # figure left as found
+
+
 # --- demand plots -------------------------------------------------------------------------
 def test_plot_monthly_total(daily):
     fig = plots.plot_monthly_total(daily)

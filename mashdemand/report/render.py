@@ -8,7 +8,6 @@ needs the Pango text library (``scripts/install_system_deps.sh`` installs it on 
 from __future__ import annotations
 
 import base64
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,12 @@ import pandas as pd
 from mashdemand import schema
 from mashdemand.errors import MashdemandError
 from mashdemand.hubs import display_name
+from mashdemand.report.numbers import (  # fmt_pct, fmt_share: sections.py imports them from here
+    fmt_int,
+    fmt_num,
+    fmt_pct,  # noqa: F401
+    fmt_share,  # noqa: F401
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -44,46 +49,7 @@ class RenderError(MashdemandError, RuntimeError):
     exit_code = 1
 
 
-# --- formatting -------------------------------------------------------------------------------
-def fmt_int(v: Any) -> str:
-    """``12,345``; blank for missing.
-
-    >>> fmt_int(12345.4), fmt_int(float("nan"))
-    ('12,345', '')
-    """
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, str):
-        return v
-    return f"{v:,.0f}"
-
-
-def fmt_num(v: Any, digits: int = 1) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, str):
-        return v
-    return f"{v:,.{digits}f}"
-
-
-def fmt_pct(v: Any, digits: int = 1, signed: bool = False) -> str:
-    """A percentage already in percent units: ``+3.2%``.
-
-    >>> fmt_pct(3.21, signed=True)
-    '+3.2%'
-    """
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return f"{v:+.{digits}f}%" if signed else f"{v:.{digits}f}%"
-
-
-def fmt_share(v: Any, digits: int = 1) -> str:
-    """A share 0-1 as a percentage: ``99.0%``."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return f"{100 * v:.{digits}f}%"
-
-
+# --- formatting (numbers: mashdemand.report.numbers) ------------------------------------------
 def fmt_bool(v: Any) -> str:
     return "yes" if bool(v) else "no"
 
