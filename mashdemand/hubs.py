@@ -1,7 +1,7 @@
 """Hubs: the one rule that turns a raw hub value into its slug, and the sample force's hubs.
 
 The hub rule (:func:`hub_slug`, :func:`validate_hubs`) applies wherever a hub enters: contact
-logs (the ingest SQL in :mod:`mashdemand.ingest.parsing` is built from the same constants),
+logs (the ingest's SQL, in :mod:`mashdemand.sql`, is built from the same constants),
 aggregated counts, population and housing drivers and the FMS establishment file. A raw value:
 
 1. loses surrounding spaces (and no-break spaces, which spreadsheets add invisibly);
@@ -182,8 +182,15 @@ def validate_hubs(
     ValueError: counts.csv: row 3, column hub: '=1+2' is not a hub slug: ...
     """
     slugs: list[str] = []
+    seen: dict[tuple[type, object], str | None] = {}  # a column holds a handful of hubs
     for row, value in enumerate(values, start=first_row):
-        slug = hub_slug(value)
+        key = (type(value), value)
+        try:
+            if key not in seen:
+                seen[key] = hub_slug(value)
+            slug = seen[key]
+        except TypeError:  # an unhashable value
+            slug = hub_slug(value)
         if slug is None:
             raise error(f"{source}: row {row}, column {column}: {hub_problem(value)}")
         slugs.append(slug)

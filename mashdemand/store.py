@@ -38,10 +38,10 @@ import errno
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -49,6 +49,7 @@ import pyarrow as pa
 from mashdemand import schema
 from mashdemand.errors import MashdemandError
 from mashdemand.safety import make_private, private_umask
+from mashdemand.sql import HUB_TEXT_SQL, install_macros, quote
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,7 +182,10 @@ CONNECT_CONFIG: dict[str, object] = {
     "autoinstall_known_extensions": False,
 }
 LOCK_RETRY_SECONDS = 0.2
+T = TypeVar("T")
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
+_SOURCE = "_snapshot_source"
+"""The name a store file is attached under while :meth:`Store.snapshot_of` copies it."""
 
 
 def _looks_like(head: bytes) -> str:
@@ -247,19 +251,36 @@ def _in_use_message(path: str, exc: BaseException) -> str:
     )
 
 
-def _connect(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
-    """``duckdb.connect`` with our config, retrying every 0.2 s while another process holds
-    the file, for up to ``wait`` seconds [s]."""
+def _retry_while_locked(path: str, wait: float, open_it: Callable[[], T]) -> T:
+    """``open_it()``, retried every 0.2 s while another process holds the file ``path``, for
+    up to ``wait`` seconds [s]; then :class:`StoreInUseError`."""
     deadline = time.monotonic() + max(wait, 0.0)
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only, config=dict(CONNECT_CONFIG))
+            return open_it()
         except duckdb.Error as exc:
             if "could not set lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
                 raise StoreInUseError(_in_use_message(path, exc)) from None
             time.sleep(LOCK_RETRY_SECONDS)
+
+
+def _connect(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect`` with our config, retrying while another process holds the file
+    (:func:`_retry_while_locked`)."""
+    return _retry_while_locked(
+        path, wait, lambda: duckdb.connect(path, read_only=read_only, config=dict(CONNECT_CONFIG))
+    )
+
+
+def _refuse_newer(path: str, version: int) -> None:
+    """A :class:`StoreError` for a store of a schema version newer than this package's."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: store schema version {version} is newer than this mashdemand "
+            f"understands ({SCHEMA_VERSION}); upgrade mashdemand"
+        )
 
 
 def _missing_folders(folder: Path) -> list[Path]:
@@ -363,8 +384,6 @@ class Store:
                 pass
             # TIMESTAMP columns hold UTC: casts from TIMESTAMPTZ must not use the machine's zone.
             self.con.execute("SET TimeZone = 'UTC'")
-            from mashdemand.ingest.parsing import install_macros
-
             install_macros(self.con)
         except duckdb.Error as exc:
             raise StoreError(_open_error(self.path, exc)) from None
@@ -429,11 +448,7 @@ class Store:
 
     def _check_version(self) -> int:
         v = self.schema_version()
-        if v > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: store schema version {v} is newer than this mashdemand "
-                f"understands ({SCHEMA_VERSION}); upgrade mashdemand"
-            )
+        _refuse_newer(self.path, v)
         return v
 
     def migrate(self) -> int:
@@ -763,9 +778,72 @@ class Store:
         snap.path = self.path
         return snap
 
-    def _present_tables(self) -> set[str]:
+    @classmethod
+    def snapshot_of(cls, path: str | Path, wait: float = 0) -> Store:
+        """An in-memory copy of the store file ``path``, read in one transaction.
+
+        The same copy as :meth:`snapshot`, without opening the file as a store first: the file
+        is attached read-only, each table is copied inside DuckDB (no round trip through Arrow)
+        and the file is detached, free for other processes, before this returns.
+
+        Parameters
+        ----------
+        path : str or Path
+            The store file.
+        wait : float
+            Seconds to keep retrying (every 0.2 s) while another process holds the file [s].
+
+        Returns
+        -------
+        Store
+            A ``":memory:"`` store at the current schema version with the file's rows; its
+            ``path`` names the file, for messages. Close it when done.
+
+        Raises
+        ------
+        StoreError
+            The file is missing, not a DuckDB store, damaged or of a newer schema version;
+            :class:`StoreInUseError` when another process still holds it after ``wait``.
+        """
+        p = Path(path)
+        check_store_file(p)
+        if not p.exists():
+            raise StoreError(f"{p}: store not found")
+        snap = cls(":memory:")
+        try:
+            snap._copy_file(str(p), wait)
+        except BaseException:
+            snap.close()
+            raise
+        snap.path = str(p)
+        return snap
+
+    def _copy_file(self, path: str, wait: float) -> None:
+        """Copy every table of the store file ``path`` into this store, in one transaction."""
+        attach = f"ATTACH {quote(path)} AS {_SOURCE} (READ_ONLY)"
+        try:
+            _retry_while_locked(path, wait, lambda: self.con.execute(attach))
+        except duckdb.Error as exc:
+            raise StoreError(_open_error(path, exc)) from None
+        try:
+            present = self._present_tables(_SOURCE)
+            if "schema_version" in present:
+                version = self.scalar(f"SELECT max(version) FROM {_SOURCE}.schema_version")
+                _refuse_newer(path, int(version or 0))
+            with self.transaction():
+                for name in sorted((TABLES - {"schema_version"}) & present):
+                    self.con.execute(
+                        f"INSERT INTO main.{name} BY NAME SELECT * FROM {_SOURCE}.{name}"
+                    )
+        finally:
+            self.con.execute(f"DETACH {_SOURCE}")
+
+    def _present_tables(self, database: str | None = None) -> set[str]:
+        """Tables of this store, or of the attached ``database``."""
         rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_catalog = coalesce(?, current_database())",
+            [database],
         ).fetchall()
         return {r[0] for r in rows}
 
@@ -823,9 +901,7 @@ class Store:
         including rows kept when a hub was removed)."""
         import pandas as pd
 
-        from mashdemand.ingest.parsing import TOKEN_SQL
-
-        norm = TOKEN_SQL[schema.HUB].format(c="hub")
+        norm = HUB_TEXT_SQL.format(c="hub")
         out = self.con.execute(
             f"""
             WITH c AS (

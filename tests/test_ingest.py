@@ -417,3 +417,26 @@ def test_uk_summer_time_arithmetic_matches_tzdata_hour_by_hour():
     differ = back != utc.to_numpy()
     assert differ.sum() == 2 * 38
     assert ((utc.to_numpy()[differ] - back[differ]) == pd.Timedelta(hours=1).to_timedelta64()).all()
+
+
+def test_typed_timestamps_missing_or_present(tmp_path):
+    """Typed (Parquet) timestamps: a missing received_at quarantines the row, a missing
+    decided_at does not, and both are read as local UK time."""
+    df = make_contacts(4)
+    typed = df.assign(
+        received_at=pd.to_datetime(df["received_at"], format="%d/%m/%Y %H:%M"),
+        decided_at=pd.to_datetime(df["decided_at"]),
+    )
+    typed.loc[1, "received_at"] = pd.NaT
+    typed.loc[2, "decided_at"] = pd.NaT
+    typed.loc[3, ["received_at", "decided_at"]] = [
+        pd.Timestamp("2024-07-01 09:00"),
+        pd.Timestamp("2024-07-01 10:30"),
+    ]
+    typed.to_parquet(tmp_path / "t.parquet")
+    s = ingest_contacts(tmp_path / "t.parquet", store=tmp_path / "s.duckdb")
+    assert (s.rows_accepted, s.quarantine_reasons) == (3, {"missing_received_at": 1})
+    got = stored(tmp_path / "s.duckdb").set_index(schema.CONTACT_ID)
+    assert pd.isna(got.loc["C000002", schema.DECIDED_AT_UTC])
+    assert got.loc["C000003", schema.RECEIVED_AT_UTC] == pd.Timestamp("2024-07-01 08:00")
+    assert got.loc["C000003", schema.DECIDED_AT_UTC] == pd.Timestamp("2024-07-01 09:30")

@@ -8,6 +8,7 @@ financial year (1 April to 31 March, as public bodies report, labelled by its st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,7 @@ def read_counts(path: str | Path) -> tuple[pd.DataFrame, str]:
 
     df[schema.HUB] = validate_hubs(df[schema.HUB], p, column=schema.HUB, error=CountsError)
 
-    date = _parse_dates(df[schema.DATE])
+    date = _per_distinct(df[schema.DATE], _parse_dates)
     bad = date.isna()
     if bad.any():
         i = bad.idxmax()
@@ -82,7 +83,7 @@ def read_counts(path: str | Path) -> tuple[pd.DataFrame, str]:
         )
     df[schema.DATE] = date
 
-    n = pd.to_numeric(df[schema.CONTACTS].str.replace(",", "").str.strip(), errors="coerce")
+    n = _per_distinct(df[schema.CONTACTS], _parse_counts)
     bad = n.isna() | (n < 0) | (n != np.floor(n))
     if bad.any():
         i = bad.idxmax()
@@ -94,8 +95,7 @@ def read_counts(path: str | Path) -> tuple[pd.DataFrame, str]:
     df[schema.CONTACTS] = n.astype("int64")
     for c in SPLITS:
         if c in df.columns:
-            df[c] = df[c].str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-            df[c] = df[c].fillna("unknown")
+            df[c] = _per_distinct(df[c], _token).fillna("unknown")
 
     keys = [c for c in df.columns if c != schema.CONTACTS]
     dup = df.duplicated(keys, keep=False)
@@ -107,6 +107,29 @@ def read_counts(path: str | Path) -> tuple[pd.DataFrame, str]:
     except ValueError as exc:
         raise CountsError(f"{p}: column date: {exc}") from None
     return df.sort_values(keys).reset_index(drop=True), freq
+
+
+def _per_distinct(s: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parse(s)``, computed once per distinct value of ``s`` and spread back to its rows.
+
+    A counts file repeats a few thousand dates and a handful of sources over many rows; string
+    methods and ``to_datetime`` would otherwise run on every row. Missing values are parsed
+    as one more value.
+    """
+    codes, uniques = pd.factorize(s)
+    values = list(uniques) + ([np.nan] if (codes < 0).any() else [])  # code -1: the last
+    parsed = parse(pd.Series(values, dtype=s.dtype))
+    return pd.Series(parsed.take(codes).to_numpy(), index=s.index, name=s.name)
+
+
+def _parse_counts(s: pd.Series) -> pd.Series:
+    """Counts as numbers (thousands separators allowed); NaN where not a number."""
+    return pd.to_numeric(s.str.replace(",", "").str.strip(), errors="coerce")
+
+
+def _token(s: pd.Series) -> pd.Series:
+    """Split values normalised: trimmed, lower case, spaces and hyphens to ``_``."""
+    return s.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
 def _parse_dates(s: pd.Series) -> pd.Series:

@@ -24,6 +24,9 @@ Rules (also in the README, "Loading your own force's export"):
   trimmed, inner spaces and underscores to hyphens, then ASCII letters, digits and hyphens
   starting with a letter or digit, lower-cased); anything else quarantines as ``invalid_hub``.
 - Free text (category, outcome) is normalised like a vocabulary and cut at 200 characters.
+
+The time-zone macros (``md_local_to_utc``...) and the hub rule in SQL live in
+:mod:`mashdemand.sql`, which the store shares.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mashdemand import schema
-from mashdemand.hubs import HUB_FORM, HUB_SEPARATORS, HUB_TRIM
+from mashdemand.sql import HUB_SQL, HUB_TEXT_SQL, install_macros, quote, sql_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,52 +70,6 @@ ISO_WITH_OFFSET = (
 TRUE_WORDS: tuple[str, ...] = ("true", "t", "yes", "y", "1", "1.0")
 FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0", "0.0")
 MAX_TEXT = 200
-
-# The wall-clock rules of the module docstring, as arithmetic on naive timestamps (ICU time
-# zone calls cost ~1 us a row; this is vectorised arithmetic). UK summer time runs from 01:00
-# UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October (rule in force
-# since 1996; tests check it hour by hour against tzdata). For a local wall-clock time, BST
-# applies from 02:00 local on the spring day (01:00-01:59 never happens: it is read one hour
-# on, i.e. as GMT) to 02:00 local on the autumn day (01:00-01:59 happens twice: the first,
-# BST, occurrence is taken).
-MACROS = """
-CREATE OR REPLACE TEMP MACRO md_bst_start(y) AS
-    make_timestamp(y, 3, 31, 1, 0, 0) - to_days(dayofweek(make_date(y, 3, 31)));
-CREATE OR REPLACE TEMP MACRO md_bst_end(y) AS
-    make_timestamp(y, 10, 31, 1, 0, 0) - to_days(dayofweek(make_date(y, 10, 31)));
-CREATE OR REPLACE TEMP MACRO md_local_to_utc(ts) AS
-    CASE WHEN ts >= md_bst_start(year(ts)) + INTERVAL 1 HOUR
-          AND ts < md_bst_end(year(ts)) + INTERVAL 1 HOUR
-         THEN ts - INTERVAL 1 HOUR ELSE ts END;
-CREATE OR REPLACE TEMP MACRO md_utc_to_local(ts) AS
-    CASE WHEN ts >= md_bst_start(year(ts)) AND ts < md_bst_end(year(ts))
-         THEN ts + INTERVAL 1 HOUR ELSE ts END;
-CREATE OR REPLACE TEMP MACRO md_text(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
-CREATE OR REPLACE TEMP MACRO md_token(x) AS
-    nullif(regexp_replace(lower(md_text(x)), '[\\s\\-]+', '_', 'g'), '');
-"""
-
-
-def install_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the parsing macros on a connection (temporary: never stored in the file)."""
-    con.execute(MACROS)
-
-
-def _quote(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _list(items: tuple[str, ...] | list[str]) -> str:
-    return "[" + ", ".join(_quote(i) for i in items) + "]"
-
-
-# The hub rule of mashdemand.hubs, from its constants (one rule, no drift): HUB_TEXT_SQL is
-# hubs.hub_text (NULL = missing hub); HUB_SQL is hubs.hub_slug (NULL = invalid_hub).
-HUB_TEXT_SQL = (
-    f"nullif(regexp_replace(trim(CAST({{c}} AS VARCHAR), {_quote(HUB_TRIM)}), "
-    f"{_quote(HUB_SEPARATORS)}, '-', 'g'), '')"
-)
-HUB_SQL = f"CASE WHEN regexp_full_match({{t}}, {_quote(HUB_FORM)}) THEN lower({{t}}) END"
 
 # Normalisation of the low-cardinality columns, run on each column's distinct values only
 # (:func:`pretokenise`); ``{c}`` is the column.
@@ -164,7 +121,7 @@ def pretokenise(table: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Tab
 
 
 def _naive_sql(t: str, formats: tuple[str, ...]) -> str:
-    return f"try_strptime({t}, {_list(formats)})"
+    return f"try_strptime({t}, {sql_list(formats)})"
 
 
 def order_formats(sample: list[str]) -> tuple[str, ...]:
@@ -200,11 +157,24 @@ def _ts_stage0(col: str, dtype: pa.DataType | None, formats: tuple[str, ...]) ->
         return f"CAST({col} AS TIMESTAMP)", "CAST(NULL AS TIMESTAMP)"
     t = f"md_text({col})"
     offset = (
-        f"CASE WHEN regexp_matches({t}, {_quote(ISO_WITH_OFFSET)}) "
+        f"CASE WHEN regexp_matches({t}, {quote(ISO_WITH_OFFSET)}) "
         f"THEN CAST(try_cast(regexp_replace({t}, '\\s+([Z+-][0-9:]*)$', '\\1') AS TIMESTAMPTZ)"
         " AS TIMESTAMP) END"
     )
     return _naive_sql(t, formats), offset
+
+
+def present_sql(col: str, dtype: pa.DataType | None) -> str:
+    """SQL: TRUE where ``col`` holds a value (text: not blank; ``FALSE`` when absent).
+
+    A typed timestamp or date is never blank, so it is tested for NULL without being cast to
+    text first (that cast costs as much as parsing it).
+    """
+    if dtype is None:
+        return "FALSE"
+    if pa.types.is_timestamp(dtype) or pa.types.is_date(dtype):
+        return f"{col} IS NOT NULL"
+    return f"md_text({col}) IS NOT NULL"
 
 
 def timestamp_sql(col: str, dtype: pa.DataType | None) -> str:
@@ -220,8 +190,8 @@ def vocab_sql(col: str | None, vocab: tuple[str, ...], aliases: dict[str, str]) 
     """
     if col is None:
         return "CAST(NULL AS VARCHAR)", "FALSE"
-    whens = " ".join(f"WHEN {col} = {_quote(k)} THEN {_quote(v)}" for k, v in aliases.items())
-    value = f"CASE WHEN {col} IN ({', '.join(map(_quote, vocab))}) THEN {col} {whens} END"
+    whens = " ".join(f"WHEN {col} = {quote(k)} THEN {quote(v)}" for k, v in aliases.items())
+    value = f"CASE WHEN {col} IN ({', '.join(map(quote, vocab))}) THEN {col} {whens} END"
     return value, f"({col} IS NOT NULL AND ({value}) IS NULL)"
 
 
@@ -232,8 +202,8 @@ def bool_sql(col: str | None, dtype: pa.DataType | None) -> tuple[str, str]:
     if dtype is not None and pa.types.is_boolean(dtype):
         return col, "FALSE"
     t = f"lower(md_text({col}))"
-    value = f"CASE WHEN {t} IN ({', '.join(map(_quote, TRUE_WORDS))}) THEN TRUE " + (
-        f"WHEN {t} IN ({', '.join(map(_quote, FALSE_WORDS))}) THEN FALSE END"
+    value = f"CASE WHEN {t} IN ({', '.join(map(quote, TRUE_WORDS))}) THEN TRUE " + (
+        f"WHEN {t} IN ({', '.join(map(quote, FALSE_WORDS))}) THEN FALSE END"
     )
     return value, f"({t} IS NOT NULL AND ({value}) IS NULL)"
 
@@ -270,7 +240,7 @@ def parse_sql(
     subj, subj_bad = vocab_sql("_tsubject", schema.SUBJECTS, schema.SUBJECT_ALIASES)
     pri, pri_bad = vocab_sql("_tpriority", schema.PRIORITIES, schema.PRIORITY_ALIASES)
     slug = tok("hub")
-    now = _quote(now_utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    now = quote(now_utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
     checks = [
         ("missing_contact_id", "_cid IS NULL"),
         ("missing_received_at", "NOT _rec_present"),
@@ -285,7 +255,7 @@ def parse_sql(
         ("unparseable_decided_at", "_dec_present AND _dec IS NULL"),
         ("decided_before_received", "_dec < _rec"),
     ]
-    flags = ", ".join(f"CASE WHEN coalesce({c}, FALSE) THEN {_quote(n)} END" for n, c in checks)
+    flags = ", ".join(f"CASE WHEN coalesce({c}, FALSE) THEN {quote(n)} END" for n, c in checks)
     fields = [
         "_cid",
         "_hub",
@@ -299,13 +269,13 @@ def parse_sql(
         "_outcome",
     ]
     fingerprint = ", ".join(f"coalesce({f}, chr(1))" for f in fields)
-    dec_present = "md_text(decided_at) IS NOT NULL" if "decided_at" in types else "FALSE"
     return f"""
     WITH s0 AS MATERIALIZED (
         SELECT row_number, md_text(contact_id) AS _cid,
-               md_text(received_at) IS NOT NULL AS _rec_present,
+               {present_sql("received_at", typ("received_at"))} AS _rec_present,
                {rec_naive} AS _rec_naive, {rec_off} AS _rec_off,
-               {dec_present} AS _dec_present, {dec_naive} AS _dec_naive, {dec_off} AS _dec_off,
+               {present_sql("decided_at", typ("decided_at"))} AS _dec_present,
+               {dec_naive} AS _dec_naive, {dec_off} AS _dec_off,
                {slug} AS _hub_slug, {tok("source")} AS _tsource, {tok("subject")} AS _tsubject,
                {tok("priority")} AS _tpriority, {rpa} AS _rpa, {rpa_bad} AS _rpa_bad,
                {tok("category")} AS _category, {tok("outcome")} AS _outcome

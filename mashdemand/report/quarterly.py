@@ -989,16 +989,16 @@ def check_report_outputs(
 
 def snapshot_inputs(inputs: ReportInputs) -> Store:
     """Ingest ``inputs.contacts`` (if any) into the store, then copy the store into memory in
-    one read transaction and close the file: the report reads the copy for minutes while
-    ``mashdemand summary`` and ``ingest`` can use the file. Close the copy when done."""
+    one read transaction and free the file (:meth:`Store.snapshot_of`): the report reads the
+    copy for minutes while ``mashdemand summary`` and ``ingest`` can use the file. Close the
+    copy when done."""
     if inputs.contacts:
         from mashdemand.ingest import ingest_contacts
 
         ingest_contacts(list(inputs.contacts), store=inputs.store, mapping=inputs.mapping)
     elif not inputs.store.exists():
         raise ReportError(f"{inputs.store}: store not found; give --contacts or run ingest")
-    with Store(inputs.store, read_only=True, wait=STORE_WAIT_SECONDS) as st:
-        return st.snapshot()
+    return Store.snapshot_of(inputs.store, wait=STORE_WAIT_SECONDS)
 
 
 def archive_pending(store: str | Path, runs: Sequence[ArchiveRun]) -> list[int]:
