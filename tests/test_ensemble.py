@@ -9,6 +9,7 @@ from forecast_helpers import MeanLastSeason, poisson_panel
 
 from mashdemand.forecast.backtest import cross_validation
 from mashdemand.forecast.ensemble import combine, combine_cv, select_weights
+from mashdemand.forecast.metrics import evaluate
 
 DAYS = pd.date_range("2024-01-01", periods=30, freq="D")
 
@@ -187,3 +188,37 @@ def test_combine_cv_weights_per_bucket_honestly() -> None:
     last = ens[ens["cutoff"] == DAYS[14]].sort_values(["unique_id", "horizon"])
     err = (last["yhat"] - last["y"]).to_numpy()[:6]
     np.testing.assert_allclose(err[2:], 1 / 9 * 8 + 8 / 9 * 1)
+
+
+def _weights_from_evaluate(cvs, train, m, top_k, max_ratio, shrink) -> pd.DataFrame:
+    """select_weights spelt out: each model scored by evaluate, shrunk, ranked, inverted."""
+    scored = []
+    for name, cv in cvs.items():
+        ev = evaluate(cv, train, m)
+        own = ev.by_series[["unique_id", "n", "mase"]].assign(model=name)
+        pooled = float(ev.overall["mase"].iloc[0])
+        own["mase"] = (own["n"] * own["mase"] + shrink * pooled) / (own["n"] + shrink)
+        scored.append(own)
+    s = pd.concat(scored).dropna(subset=["mase"]).sort_values(["unique_id", "mase", "model"])
+    s = s.groupby("unique_id").head(top_k)
+    s = s[s["mase"] <= max_ratio * s.groupby("unique_id")["mase"].transform("min") + 1e-12]
+    s["weight"] = s.groupby("unique_id")["mase"].transform(lambda x: 1 / x / (1 / x).sum())
+    return s[["unique_id", "model", "weight"]].reset_index(drop=True)
+
+
+def test_select_weights_score_each_series_as_evaluate_does() -> None:
+    # Three models on three series (one without history, so without a score) and three
+    # windows; scores shrunk towards each model's pooled MASE, within 1.5x of the best.
+    rng = np.random.default_rng(2)
+    train = pd.concat([_train(), _train().assign(unique_id="c", y=lambda d: d["y"] ** 1.5)])
+    train = train[train["unique_id"] != "b"]
+    cvs = {
+        k: _cv({u: float(rng.uniform(0.5, 3)) for u in "abc"}, [10, 12, 14], h=4).assign(
+            yhat=lambda d: d["yhat"] + rng.normal(0, 0.5, len(d))
+        )
+        for k in ("ets", "snaive", "gbm")
+    }
+    got = select_weights(cvs, train, m=1, top_k=2, max_ratio=1.5, shrink=30.0)
+    want = _weights_from_evaluate(cvs, train, 1, 2, 1.5, 30.0)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    assert set(got["unique_id"]) == {"a", "c"}  # b has no history to scale it by

@@ -10,7 +10,11 @@ import pytest
 from forecast_helpers import MeanLastSeason, poisson_panel
 
 from mashdemand.forecast.backtest import cross_validation
-from mashdemand.forecast.intervals import ConformalCalibrator, conformal_quantile
+from mashdemand.forecast.intervals import (
+    ConformalCalibrator,
+    conformal_quantile,
+    group_quantiles,
+)
 from mashdemand.forecast.metrics import coverage
 
 
@@ -185,3 +189,19 @@ def test_bucket_table_round_trip_records_h_max() -> None:
     assert (w["hi95"] - w["yhat"]).iloc[4] == pytest.approx(
         (w["hi95"] - w["yhat"]).iloc[3] * np.sqrt(900 / 400)
     )
+
+
+def test_group_quantiles_are_pandas_groupby_quantiles() -> None:
+    rng = np.random.default_rng(11)
+    r = rng.normal(0, 3, 500).round(1)  # ties, as counts give
+    r[rng.integers(0, 500, 20)] = np.nan
+    group = rng.integers(0, 7, 500)
+    group[group == 6] = 5  # uneven group sizes
+    q = pd.Series(r).groupby(group).quantile([0.1, 0.9]).unstack()
+    lo, hi = group_quantiles(r, group, (0.1, 0.9))
+    np.testing.assert_array_equal(lo, q[0.1].to_numpy())
+    np.testing.assert_array_equal(hi, q[0.9].to_numpy())
+    # a group of one value is that value; a group with no values, NaN
+    lo, hi = group_quantiles(np.array([5.0, np.nan, 1.0, 3.0]), np.array([0, 1, 2, 2]), (0.1, 0.9))
+    np.testing.assert_array_equal(lo, [5.0, np.nan, 1.2])
+    np.testing.assert_array_equal(hi, [5.0, np.nan, 2.8])

@@ -127,3 +127,28 @@ def test_evaluate_by_model_and_missing_columns() -> None:
     assert len(res.by_series) == 4 and len(res.by_horizon) == 4
     with pytest.raises(ValueError, match="missing column.*lo95"):
         mt.evaluate(cv.drop(columns="lo95"), train, m=1)
+
+
+def test_evaluate_tables_are_those_of_a_groupby() -> None:
+    # Two models, a missing actual, a series with no history (no scale): every table equals
+    # pandas' groupby means of the pointwise values, to the last bit.
+    cv, train = _cv()
+    cv = pd.concat([cv, cv.assign(unique_id="c")], ignore_index=True)
+    cv.loc[1, "y"] = np.nan
+    two = pd.concat([cv.assign(model="B"), cv.assign(model="A", yhat=cv["yhat"] + 0.3)])
+    res = mt.evaluate(two, train, m=1)
+    rows = pd.DataFrame(mt.pointwise(two, *mt.row_scales(two, train, m=1), (80, 95)))
+    for col in ("model", "unique_id", "horizon"):
+        rows[col] = two[col].to_numpy()
+    for table, by in (
+        (res.by_series, ["model", "unique_id"]),
+        (res.by_horizon, ["model", "horizon"]),
+    ):
+        g = rows.groupby(by, sort=True)
+        expected = g[["mae", "mase", "bias", "coverage80", "pinball"]].mean().reset_index()
+        expected["rmsse"] = np.sqrt(g["rmsse"].mean().to_numpy())
+        expected["n"] = g.size().to_numpy()
+        pd.testing.assert_frame_equal(table[expected.columns], expected, check_exact=True)
+    # c has no history: no scale, so no MASE (NaN), but its MAE is scored
+    c = res.by_series.set_index(["model", "unique_id"]).loc[("A", "c")]
+    assert np.isnan(c["mase"]) and c["mae"] > 0 and c["n"] == 4

@@ -15,12 +15,21 @@ and each forecast period is combined with its bucket's weights.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from mashdemand.forecast.base import DS, UID, YHAT, Y, finish_forecast
-from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL, evaluate
+from mashdemand.forecast.metrics import (
+    CUTOFF,
+    HORIZON,
+    MODEL,
+    check_backtest,
+    pointwise,
+    row_scales,
+    series_history,
+)
 
 WEIGHT = "weight"
 ENSEMBLE = "Ensemble"
@@ -60,6 +69,172 @@ def inverse_weights(scores: np.ndarray) -> np.ndarray:
     s = np.asarray(scores, dtype=float)
     w = (s == 0).astype(float) if np.any(s == 0) else 1.0 / s
     return w / w.sum()
+
+
+class _Rows(NamedTuple):
+    """One model's backtest rows, reduced once to what ranking the models needs.
+
+    Attributes
+    ----------
+    uid : ndarray of int
+        Each row's series as a position in the sorted series ids (-1: no id).
+    err : ndarray of float
+        Each row's value of the ranking metric before averaging
+        (:func:`~mashdemand.forecast.metrics.pointwise`).
+    horizon : ndarray of int or None
+        Each row's horizon [periods] (None without a ``horizon`` column).
+    """
+
+    uid: np.ndarray
+    err: np.ndarray
+    horizon: np.ndarray | None
+
+
+def _check_ranking(metric: str, top_k: int) -> None:
+    if metric not in _LOWER_IS_BETTER:
+        raise ValueError(f"metric must be one of {', '.join(_LOWER_IS_BETTER)}; got {metric!r}")
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1; got {top_k}")
+
+
+def _model_rows(
+    cv_by_model: Mapping[str, pd.DataFrame], train: pd.DataFrame, m: int, metric: str
+) -> tuple[np.ndarray, dict[str, _Rows]]:
+    """The sorted series ids of all backtests and each model's :class:`_Rows`.
+
+    Each row's error is scaled once by its own window's history (up to its cutoff), so any
+    subset of the rows (earlier windows, a horizon bucket) is scored as
+    :func:`~mashdemand.forecast.metrics.evaluate` would score it alone.
+    """
+    frames = list(cv_by_model.values())
+    for cv in frames:
+        check_backtest(cv, _levels(cv))
+    codes, ids = pd.factorize(
+        np.concatenate([cv[UID].to_numpy() for cv in frames]), sort=True, use_na_sentinel=True
+    )
+    ends = np.cumsum([len(cv) for cv in frames])
+    history = series_history(train)
+    rows = {}
+    for (name, cv), uid in zip(cv_by_model.items(), np.split(codes, ends[:-1]), strict=True):
+        err = pointwise(cv, *row_scales(cv, train, m, history), _levels(cv))[metric]
+        hz = cv[HORIZON].to_numpy(dtype=int) if HORIZON in cv.columns else None
+        rows[name] = _Rows(uid, err, hz)
+    return np.asarray(ids), rows
+
+
+def _series_scores(
+    rows: Sequence[_Rows],
+    take: Sequence[np.ndarray | slice],
+    n_ids: int,
+    metric: str,
+    shrink: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each model's score per series on the rows ``take`` selects, shrunk towards its pooled
+    score (see :func:`select_weights`).
+
+    Returns
+    -------
+    tuple of ndarray
+        Series position, model position (in ``rows``) and score of every series a model has
+        rows for; NaN where its rows have no score.
+    """
+    keys, values, counts, pooled = [], [], [], []
+    for j, (r, t) in enumerate(zip(rows, take, strict=True)):
+        uid, err = r.uid[t], r.err[t]
+        named = uid >= 0
+        keys.append(uid[named] + j * n_ids)
+        values.append(err[named])
+        counts.append(np.bincount(uid[named], minlength=n_ids))
+        pooled.append(float(pd.Series(err, dtype=float).mean()))
+    n = np.concatenate(counts)
+    mean = np.full(len(n), np.nan)
+    by_series = pd.Series(np.concatenate(values)).groupby(np.concatenate(keys)).mean()
+    mean[by_series.index.to_numpy()] = by_series.to_numpy()
+    if metric == "rmsse":
+        mean, pooled = np.sqrt(mean), list(np.sqrt(pooled))
+    for j, p in enumerate(pooled):
+        own = slice(j * n_ids, (j + 1) * n_ids)
+        if shrink > 0 and np.count_nonzero(n[own]) > 1:
+            mean[own] = (n[own] * mean[own] + shrink * p) / (n[own] + shrink)
+    scored = np.flatnonzero(n > 0)
+    return scored % n_ids, scored // n_ids, mean[scored]
+
+
+def _rank(
+    uid: np.ndarray, model: np.ndarray, score: np.ndarray, top_k: int, max_ratio: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each series' ``top_k`` models by score (ties by ``model``), those within ``max_ratio``
+    of its best, weighted by :func:`inverse_weights`: ``(uid, model, weight)`` sorted by
+    series and score."""
+    ok = ~np.isnan(score)
+    order = np.lexsort((model[ok], score[ok], uid[ok]))
+    uid, model, score = uid[ok][order], model[ok][order], score[ok][order]
+    bounds = _runs(uid)
+    first = np.repeat(bounds[:-1], np.diff(bounds))  # each row's series' first (best) row
+    keep = np.arange(len(uid)) - first < top_k
+    if np.isfinite(max_ratio):
+        keep &= score <= max_ratio * score[first] + 1e-12
+    uid, model, score = uid[keep], model[keep], score[keep]
+    weight = np.empty(len(score))
+    bounds = _runs(uid)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        weight[lo:hi] = inverse_weights(score[lo:hi])
+    return uid, model, weight
+
+
+def _runs(ordered: np.ndarray) -> np.ndarray:
+    """Bounds of the runs of equal values in ``ordered``: run ``i`` is ``[b[i], b[i + 1])``.
+
+    >>> _runs(np.array([3, 3, 5, 7, 7])).tolist()
+    [0, 2, 3, 5]
+    """
+    if len(ordered) == 0:
+        return np.zeros(1, dtype=int)
+    return np.r_[0, np.flatnonzero(ordered[1:] != ordered[:-1]) + 1, len(ordered)]
+
+
+def _weights(
+    ids: np.ndarray,
+    rows: Mapping[str, _Rows],
+    take: Mapping[str, np.ndarray] | None,
+    top_k: int,
+    metric: str,
+    max_ratio: float,
+    shrink: float,
+) -> pd.DataFrame:
+    """:func:`select_weights` (one set) from the models' rows that ``take`` selects."""
+    names = list(rows)
+    chosen = [take[k] if take is not None else slice(None) for k in names]
+    uid, model, score = _series_scores(list(rows.values()), chosen, len(ids), metric, shrink)
+    by_name = np.argsort(np.argsort(np.array(names, dtype=object)))  # model order when tied
+    uid, model, weight = _rank(uid, by_name[model], score, top_k, max_ratio)
+    labels = np.array(sorted(names), dtype=object)
+    return pd.DataFrame({UID: ids[uid], MODEL: labels[model], WEIGHT: weight})
+
+
+def _bucket_weights(
+    ids: np.ndarray,
+    rows: Mapping[str, _Rows],
+    take: Mapping[str, np.ndarray] | None,
+    edges: Sequence[int],
+    top_k: int,
+    metric: str,
+    max_ratio: float,
+    shrink: float,
+) -> pd.DataFrame:
+    """:func:`_weights` on each horizon bucket of the selected rows; ``h_min, h_max`` added."""
+    if any(r.horizon is None for r in rows.values()):
+        raise ValueError("select_weights: weights per horizon bucket need a horizon column")
+    every = {
+        k: np.ones(len(r.err), dtype=bool) if take is None else take[k] for k, r in rows.items()
+    }
+    reached = np.concatenate([r.horizon[every[k]] for k, r in rows.items()])
+    parts = []
+    for lo, hi in horizon_buckets(reached, edges):
+        sub = {k: every[k] & (r.horizon >= lo) & (r.horizon <= hi) for k, r in rows.items()}
+        w = _weights(ids, rows, sub, top_k, metric, max_ratio, shrink)
+        parts.append(w.assign(**{H_MIN: lo, H_MAX: hi}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def select_weights(
@@ -108,30 +283,15 @@ def select_weights(
         gains ``h_min, h_max`` columns (the last bucket ends at the largest horizon scored).
         None: one set of weights from every horizon.
     """
-    if edges is not None:
-        return _weights_by_bucket(cv_by_model, edges, train, m, top_k, metric, max_ratio, shrink)
-    if metric not in _LOWER_IS_BETTER:
-        raise ValueError(f"metric must be one of {', '.join(_LOWER_IS_BETTER)}; got {metric!r}")
-    if top_k < 1:
-        raise ValueError(f"top_k must be >= 1; got {top_k}")
-    scored = []
-    for name, cv in cv_by_model.items():
-        s = evaluate(cv.drop(columns=MODEL, errors="ignore"), train, m, levels=_levels(cv))
-        own = s.by_series[[UID, "n", metric]].assign(**{MODEL: name})
-        if shrink > 0 and len(own) > 1:
-            pooled = float(s.overall[metric].iloc[0])
-            own[metric] = (own["n"] * own[metric] + shrink * pooled) / (own["n"] + shrink)
-        scored.append(own[[UID, metric, MODEL]])
-    if not scored:
+    if edges is not None and not any(len(cv) for cv in cv_by_model.values()):
+        raise ValueError("select_weights: no backtest rows")
+    _check_ranking(metric, top_k)
+    if not cv_by_model:
         raise ValueError("select_weights: no models given")
-    s = pd.concat(scored, ignore_index=True).dropna(subset=[metric])
-    s = s.sort_values([UID, metric, MODEL], kind="stable")
-    s = s.groupby(UID, sort=True).head(top_k)
-    if np.isfinite(max_ratio):
-        best = s.groupby(UID)[metric].transform("min")
-        s = s[s[metric] <= max_ratio * best + 1e-12]
-    s[WEIGHT] = s.groupby(UID)[metric].transform(lambda x: inverse_weights(x.to_numpy()))
-    return s[[UID, MODEL, WEIGHT]].reset_index(drop=True)
+    ids, rows = _model_rows(cv_by_model, train, m, metric)
+    if edges is not None:
+        return _bucket_weights(ids, rows, None, edges, top_k, metric, max_ratio, shrink)
+    return _weights(ids, rows, None, top_k, metric, max_ratio, shrink)
 
 
 def horizon_buckets(horizons: np.ndarray, edges: Sequence[int]) -> list[tuple[int, int]]:
@@ -158,67 +318,53 @@ def horizon_buckets(horizons: np.ndarray, edges: Sequence[int]) -> list[tuple[in
     return out
 
 
-def _weights_by_bucket(
-    cv_by_model: Mapping[str, pd.DataFrame],
-    edges: Sequence[int],
-    train: pd.DataFrame,
-    m: int,
-    top_k: int,
-    metric: str,
-    max_ratio: float,
-    shrink: float,
-) -> pd.DataFrame:
-    """:func:`select_weights` on each horizon bucket's backtest rows; ``h_min, h_max`` added."""
-    frames = [cv for cv in cv_by_model.values() if len(cv)]
-    if not frames:
-        raise ValueError("select_weights: no backtest rows")
-    hz = np.concatenate([cv[HORIZON].to_numpy(dtype=int) for cv in frames])
-    parts = []
-    for lo, hi in horizon_buckets(hz, edges):
-        sub = {k: cv[(cv[HORIZON] >= lo) & (cv[HORIZON] <= hi)] for k, cv in cv_by_model.items()}
-        sub = {k: cv for k, cv in sub.items() if len(cv)}
-        w = select_weights(sub, train, m, top_k, metric, max_ratio, shrink)
-        parts.append(w.assign(**{H_MIN: lo, H_MAX: hi}))
-    return pd.concat(parts, ignore_index=True)
-
-
-def _attach_weights(stacked: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
-    """``stacked`` forecast rows with their weight: by series and model, and by the bucket of
-    each row's horizon when ``weights`` has buckets (the nearest bucket when the row's horizon
-    falls in none: beyond the backtest, or a bucket the backtest could not score). Models
-    without a weight get 0; a series (in a bucket) without any weights, 1 for every model."""
-    if H_MAX not in weights.columns:
-        out = stacked.merge(weights[[UID, MODEL, WEIGHT]], on=[UID, MODEL], how="left")
-        return _unweighted_equal(out, weights, [UID])
-    if HORIZON in stacked.columns:
-        hz = stacked[HORIZON].to_numpy(dtype=int)
-    else:
-        group = [c for c in (UID, CUTOFF) if c in stacked.columns]
-        hz = stacked.groupby(group)[DS].rank(method="dense").to_numpy(dtype=int)
-    buckets = weights[[H_MIN, H_MAX]].drop_duplicates().sort_values(H_MAX)
-    mids = ((buckets[H_MIN] + buckets[H_MAX]) / 2).to_numpy(dtype=float)
-    inside = (hz[:, None] >= buckets[H_MIN].to_numpy()) & (hz[:, None] <= buckets[H_MAX].to_numpy())
-    nearest = np.abs(hz[:, None] - mids[None, :]).argmin(axis=1)
-    pick = np.where(inside.any(axis=1), inside.argmax(axis=1), nearest)
-    stacked = stacked.assign(**{H_MAX: buckets[H_MAX].to_numpy()[pick]})
-    w = weights[[UID, MODEL, H_MAX, WEIGHT]]
-    out = stacked.merge(w, on=[UID, MODEL, H_MAX], how="left")
-    return _unweighted_equal(out, weights, [UID, H_MAX]).drop(columns=H_MAX)
-
-
-def _unweighted_equal(
-    stacked: pd.DataFrame, weights: pd.DataFrame, keys: list[str]
-) -> pd.DataFrame:
-    """Weight 1 for rows whose ``keys`` have no weights at all, 0 for unweighted models."""
-    known = pd.MultiIndex.from_frame(weights[keys].drop_duplicates())
-    unweighted = ~pd.MultiIndex.from_frame(stacked[keys]).isin(known)
-    stacked.loc[unweighted, WEIGHT] = 1.0
-    stacked[WEIGHT] = stacked[WEIGHT].fillna(0.0)
-    return stacked
-
-
 def _levels(f: pd.DataFrame) -> tuple[int, ...]:
     return tuple(sorted({int(c[2:]) for c in _interval_cols(f)}))
+
+
+def _row_weights(
+    keys: pd.DataFrame, model: np.ndarray, names: Sequence[str], weights: pd.DataFrame
+) -> np.ndarray:
+    """Weight of each stacked forecast row (``keys``: its ``unique_id, ds [, cutoff,
+    horizon]``; ``model``: its position in ``names``).
+
+    By series and model, and by the bucket of each row's horizon when ``weights`` has buckets
+    (the nearest bucket when the row's horizon falls in none: beyond the backtest, or a bucket
+    the backtest could not score). Models without a weight get 0; a series (in a bucket)
+    without any weights, 1 for every model. ``weights`` holds one row per series, model (and
+    bucket).
+    """
+    if weights.empty:
+        return np.ones(len(keys))
+    series = pd.Index(weights[UID].unique())
+    u = series.get_indexer(keys[UID])
+    wu = series.get_indexer(weights[UID])
+    models = pd.Index(weights[MODEL].unique())
+    mo = models.get_indexer(pd.Index(list(names)))[model]
+    wm = models.get_indexer(weights[MODEL])
+    if H_MAX in weights.columns:
+        if HORIZON in keys.columns:
+            hz = keys[HORIZON].to_numpy(dtype=int)
+        else:
+            group = [c for c in (UID, CUTOFF) if c in keys.columns]
+            hz = keys.groupby(group)[DS].rank(method="dense").to_numpy(dtype=int)
+        buckets = weights[[H_MIN, H_MAX]].drop_duplicates().sort_values(H_MAX)
+        lo, hi = buckets[H_MIN].to_numpy(), buckets[H_MAX].to_numpy()
+        inside = (hz[:, None] >= lo) & (hz[:, None] <= hi)
+        nearest = np.abs(hz[:, None] - ((lo + hi) / 2)[None, :]).argmin(axis=1)
+        pick = np.where(inside.any(axis=1), inside.argmax(axis=1), nearest)
+        ends = pd.Index(pd.unique(hi))
+        b, wb = ends.get_indexer(hi[pick]), ends.get_indexer(weights[H_MAX])
+    else:
+        ends = pd.Index([0])
+        b, wb = np.zeros(len(keys), dtype=int), np.zeros(len(weights), dtype=int)
+    table = np.full((len(series), len(models), len(ends)), np.nan)
+    table[wu, wm, wb] = weights[WEIGHT].to_numpy(dtype=float)
+    known = np.zeros((len(series), len(ends)), dtype=bool)
+    known[wu, wb] = True
+    has = (u >= 0) & known[u, b]
+    w = np.where(has & (mo >= 0), table[u, np.maximum(mo, 0), b], np.nan)
+    return np.where(has, np.nan_to_num(w, nan=0.0), 1.0)
 
 
 def combine(
@@ -256,28 +402,34 @@ def combine(
     """
     if not forecasts:
         raise ValueError("combine: no forecasts given")
-    frames = [
-        f.drop(columns=MODEL, errors="ignore").assign(**{MODEL: k}) for k, f in forecasts.items()
-    ]
+    frames = list(forecasts.values())
     first = frames[0]
     keys = [c for c in (UID, DS, CUTOFF, HORIZON) if c in first.columns]
     ivals = [c for c in _interval_cols(first) if all(c in f.columns for f in frames)]
     values = [YHAT, *ivals]
-    stacked = pd.concat([f[[*keys, MODEL, *values]] for f in frames], ignore_index=True)
+    stacked = pd.concat([f[keys] for f in frames], ignore_index=True)
+    model = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+    # Groups numbered in key order; a row with a missing key is in none (as in groupby).
+    numbered = stacked.groupby(keys, sort=True).ngroup().to_numpy(dtype=float)
+    rows = np.flatnonzero(~np.isnan(numbered))
+    group = numbered[rows].astype(int)
     if weights is None:
-        stacked[WEIGHT] = 1.0
+        w = np.ones(len(rows))
     else:
-        stacked = _attach_weights(stacked, weights)
-        stacked = stacked[stacked[WEIGHT] > 0]
-    wsum = stacked.groupby(keys, sort=False)[WEIGHT].transform("sum")
-    weighted = stacked[values].mul(stacked[WEIGHT] / wsum, axis=0)
-    weighted[keys] = stacked[keys]
-    out = weighted.groupby(keys, sort=True, as_index=False)[values].sum()
+        w = _row_weights(stacked.iloc[rows], model[rows], list(forecasts), weights)
+        rows, group, w = rows[w > 0], group[w > 0], w[w > 0]
+    kept, first_row, at = np.unique(group, return_index=True, return_inverse=True)
+    wsum = pd.Series(w).groupby(group).sum().to_numpy()
+    vals = np.concatenate([f[values].to_numpy(dtype=float) for f in frames])[rows]
+    summed = pd.DataFrame(vals * (w / wsum[at])[:, None]).groupby(group).sum()
+    out = stacked.iloc[rows[first_row]].reset_index(drop=True)
     if Y in first.columns:
-        actual = pd.concat([f[[*keys, Y]] for f in frames]).drop_duplicates(subset=keys)
-        out = out.merge(actual, on=keys, how="left")
+        # The actuals of the first forecast (in model order) with each key.
+        actual = np.concatenate([f[Y].to_numpy() for f in frames])
+        _, earliest = np.unique(numbered, return_index=True)
+        out[Y] = actual[earliest[kept]]
+    out[values] = summed.to_numpy()
     out[MODEL] = ENSEMBLE
-    out = out[[*keys, *([Y] if Y in out.columns else []), *values, MODEL]]
     return finish_forecast(out, sorted({int(c[2:]) for c in ivals})) if ivals else out
 
 
@@ -313,15 +465,20 @@ def combine_cv(
         had earlier errors to learn from (empty if none did).
     """
     cuts = sorted(set().union(*(set(cv[CUTOFF].unique()) for cv in cv_by_model.values())))
+    _check_ranking(metric, top_k)
+    ids, rows = _model_rows(cv_by_model, train, m, metric)
+    cut = {k: cv[CUTOFF].to_numpy() for k, cv in cv_by_model.items()}
+    day = {k: cv[DS].to_numpy() for k, cv in cv_by_model.items()}
     parts = []
     for c in cuts:
-        past = {k: cv[(cv[CUTOFF] < c) & (cv[DS] <= c)] for k, cv in cv_by_model.items()}
-        if all(len(p) == 0 for p in past.values()):
+        past = {k: (cut[k] < c) & (day[k] <= c) for k in cv_by_model}
+        if not any(p.any() for p in past.values()):
             continue
-        w = select_weights(
-            past, train, m, top_k=top_k, metric=metric, max_ratio=max_ratio, edges=edges
-        )
-        now = {k: cv[cv[CUTOFF] == c] for k, cv in cv_by_model.items()}
+        if edges is not None:
+            w = _bucket_weights(ids, rows, past, edges, top_k, metric, max_ratio, SHRINK)
+        else:
+            w = _weights(ids, rows, past, top_k, metric, max_ratio, SHRINK)
+        now = {k: cv[cut[k] == c] for k, cv in cv_by_model.items()}
         parts.append(combine(now, w))
     if not parts:
         return pd.DataFrame(columns=next(iter(cv_by_model.values())).columns)

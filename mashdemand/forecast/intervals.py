@@ -67,6 +67,16 @@ def series_group(uid: str) -> str:
     return "split" if SPLIT_SEP in uid else "hub"
 
 
+def series_groups(uids: pd.Series) -> np.ndarray:
+    """:func:`series_group` of each id (as text), worked out once per distinct id.
+
+    >>> series_groups(pd.Series(["ALL", "slough", "slough", "slough|police"])).tolist()
+    ['ALL', 'hub', 'hub', 'split']
+    """
+    code, ids = pd.factorize(uids.astype(str))
+    return np.array([series_group(u) for u in ids], dtype=object)[code]
+
+
 def count_scale(yhat: np.ndarray | pd.Series, power: float = 0.5) -> np.ndarray:
     """The residual scale for a count forecast: ``max(yhat, 1) ** power``.
 
@@ -94,15 +104,58 @@ def choose_power(cv: pd.DataFrame, powers: Sequence[float] = POWERS) -> float:
     """
     if UID not in cv.columns or cv[UID].nunique() < 3:
         return 0.5
+    code, _ = pd.factorize(cv[UID].to_numpy(), sort=True)
+    named = code >= 0
+    y, yhat = cv[Y].to_numpy(dtype=float)[named], cv[YHAT].to_numpy(dtype=float)[named]
     best, best_cv = 0.5, np.inf
     for p in powers:
-        r = (cv[Y] - cv[YHAT]) / count_scale(cv[YHAT], p)
-        q = r.groupby(cv[UID]).quantile([0.1, 0.9]).unstack()
-        spread = (q[0.9] - q[0.1]).to_numpy()
+        r = (y - yhat) / count_scale(yhat, p)
+        lo, hi = group_quantiles(r, code[named], (0.1, 0.9))
+        spread = hi - lo
         score = np.std(spread) / max(np.mean(spread), 1e-9)
         if score < best_cv - 1e-9:
             best, best_cv = p, score
     return float(best)
+
+
+def group_quantiles(r: np.ndarray, group: np.ndarray, qs: Sequence[float]) -> list[np.ndarray]:
+    """Linearly interpolated ``qs`` quantiles of ``r`` within each group, as pandas'
+    ``groupby(...).quantile`` computes them (missing values left out).
+
+    Parameters
+    ----------
+    r : ndarray
+        Values.
+    group : ndarray of int
+        Each value's group, 0 .. n_groups - 1, every group present.
+    qs : sequence of float
+        Quantiles (0 to 1).
+
+    Returns
+    -------
+    list of ndarray
+        For each quantile, its value in each group (NaN for a group without values).
+
+    Examples
+    --------
+    >>> r = np.array([4.0, 1.0, 3.0, 2.0, 10.0, 30.0])
+    >>> [q.tolist() for q in group_quantiles(r, np.array([0, 0, 0, 0, 1, 1]), (0.1, 0.9))]
+    [[1.3, 12.0], [3.7, 28.0]]
+    """
+    n_groups = int(group.max(initial=-1)) + 1
+    seen = ~np.isnan(r)
+    r, group = r[seen], group[seen]
+    ordered = np.r_[r[np.lexsort((r, group))], np.nan]  # NaN: past the end (empty groups)
+    counts = np.bincount(group, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    out = []
+    for q in qs:
+        at = q * (counts - 1).astype(float)
+        idx = np.where(counts > 0, starts + at.astype(np.int64), len(r))
+        frac = at % 1
+        val, nxt = ordered[idx], ordered[np.minimum(idx + 1, len(r))]
+        out.append(np.where(frac == 0.0, val, val + (nxt - val) * frac))
+    return out
 
 
 def conformal_quantile(r: np.ndarray, q: float) -> float:
@@ -340,7 +393,7 @@ class ConformalCalibrator:
         lo_h = int(hz.min())
         self.group_scale_: dict[str, float] = {}
         if self.by_group and UID in d.columns:
-            groups = d[UID].astype(str).map(series_group).to_numpy()
+            groups = series_groups(d[UID])
             bucket = bucket_index(hz, np.asarray(edges))
             self.group_scale_ = group_scales(r, bucket, groups)
         for hi_h in edges:
@@ -393,7 +446,8 @@ class ConformalCalibrator:
         s = count_scale(yhat, getattr(self, "power_", 0.5)) * self.widening(hz)
         scales = getattr(self, "group_scale_", {})
         if scales and UID in f.columns:
-            s = s * f[UID].astype(str).map(series_group).map(scales).fillna(1.0).to_numpy()
+            names, at = np.unique(series_groups(f[UID]), return_inverse=True)
+            s = s * np.array([scales.get(g, 1.0) for g in names], dtype=float)[at]
         for lv in self.levels:
             for side in ("lo", "hi"):
                 col = f"{side}{lv}"

@@ -11,7 +11,7 @@ into tables by series, by horizon and overall.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,16 +61,28 @@ def naive_scale(y_train: ArrayLike, m: int, power: int = 1) -> float:
     >>> naive_scale([4, 4, 4], m=1)  # constant: guarded
     1.0
     """
+    return naive_scales(y_train, m, (power,))[0]
+
+
+def naive_scales(y_train: ArrayLike, m: int, powers: Sequence[int] = (1, 2)) -> list[float]:
+    """:func:`naive_scale` for each of ``powers``, from one pass over the differences.
+
+    Examples
+    --------
+    >>> naive_scales([10, 20, 12, 22, 14, 24], m=2)
+    [2.0, 4.0]
+    """
     y = _arr(y_train)
     y = y[~np.isnan(y)]
     if len(y) < 2:
-        return float("nan")
+        return [float("nan")] * len(powers)
     lags = [m, 1] if len(y) >= m + 1 and m > 1 else [1]
-    for lag in lags:
-        scale = float(np.mean(np.abs(y[lag:] - y[:-lag]) ** power))
-        if scale > 0:
-            return scale
-    return 1.0
+    diffs = [np.abs(y[lag:] - y[:-lag]) for lag in lags]
+    out = []
+    for power in powers:
+        scales = (float(np.mean(d**power)) for d in diffs)
+        out.append(next((sc for sc in scales if sc > 0), 1.0))
+    return out
 
 
 def mase(y: ArrayLike, yhat: ArrayLike, y_train: ArrayLike, m: int) -> float:
@@ -248,62 +260,217 @@ class EvaluationResult:
         }
 
 
-def _scales(cv: pd.DataFrame, train: pd.DataFrame, m: int) -> pd.DataFrame:
-    """MAE and MSE seasonal-naive scales per ``unique_id`` (and ``cutoff``, from data <= it)."""
-    keys = [UID, CUTOFF] if CUTOFF in cv.columns else [UID]
-    pairs = cv[keys].drop_duplicates()
-    groups = {uid: g.sort_values(DS) for uid, g in train.groupby(UID, sort=False)}
-    rows = []
-    for rec in pairs.itertuples(index=False):
-        uid = rec[0]
-        g = groups.get(uid)
-        if g is None:
-            s1 = s2 = float("nan")
-        else:
-            yv = g[Y].to_numpy(dtype=float)
-            if len(keys) == 2:
-                yv = yv[(g[DS] <= rec[1]).to_numpy()]
-            s1, s2 = naive_scale(yv, m, 1), naive_scale(yv, m, 2)
-        rows.append((*rec, s1, s2))
-    return pd.DataFrame(rows, columns=[*keys, "_s1", "_s2"])
+def series_history(train: pd.DataFrame) -> dict[Any, tuple[np.ndarray, np.ndarray]]:
+    """Each series' dates and values in date order, keyed by ``unique_id``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unique_id": ["a", "b", "a"], "ds": [2, 1, 1], "y": [5.0, 6.0, 7.0]})
+    >>> {k: v[1].tolist() for k, v in series_history(t).items()}
+    {'a': [7.0, 5.0], 'b': [6.0]}
+    """
+    code, ids = pd.factorize(train[UID].to_numpy())
+    ds, y = train[DS].to_numpy(), train[Y].to_numpy(dtype=float)
+    order = np.lexsort((ds, code))
+    bounds = np.searchsorted(code[order], np.arange(len(ids) + 1))
+    return {
+        uid: (ds[order[lo:hi]], y[order[lo:hi]])
+        for uid, lo, hi in zip(ids, bounds[:-1], bounds[1:], strict=True)
+    }
 
 
-def _summarise(d: pd.DataFrame, by: list[str], levels: Sequence[int]) -> pd.DataFrame:
-    qcols = level_quantiles(levels)
-    y, yhat = d[Y].to_numpy(dtype=float), d[YHAT].to_numpy(dtype=float)
+def row_scales(
+    cv: pd.DataFrame,
+    train: pd.DataFrame,
+    m: int,
+    history: Mapping[Any, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal-naive MAE and MSE scales (:func:`naive_scale`) of each row of a backtest.
+
+    Each ``unique_id`` (and ``cutoff``) is scaled by its history in ``train`` (up to the
+    cutoff, so never by data its forecast could not have seen); each pair's scales are
+    computed once and spread over its rows.
+
+    Parameters
+    ----------
+    cv : DataFrame
+        ``unique_id [, cutoff]`` backtest rows.
+    train : DataFrame
+        ``unique_id, ds, y`` history.
+    m : int
+        Seasonal period [periods].
+    history : mapping, optional
+        ``train`` as :func:`series_history` lays it out, when several backtests are scaled
+        by the same history.
+
+    Returns
+    -------
+    tuple of ndarray
+        MAE scale [contacts/period] and MSE scale [(contacts/period)^2] per row of ``cv``;
+        NaN for a series without (enough) history.
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"unique_id": "a", "ds": range(1, 7), "y": [1.0, 2, 4, 7, 8, 8]})
+    >>> cv = pd.DataFrame({"unique_id": ["a", "a", "b"], "cutoff": [3, 6, 6]})
+    >>> [s.tolist() for s in row_scales(cv, train, m=1)]
+    [[1.5, 1.4, nan], [2.5, 3.0, nan]]
+    """
+    history = series_history(train) if history is None else history
+    return _row_scales(cv, pd.factorize(cv[UID].to_numpy(), sort=True), history, m)
+
+
+def _row_scales(
+    cv: pd.DataFrame,
+    uids: tuple[np.ndarray, np.ndarray],
+    history: Mapping[Any, tuple[np.ndarray, np.ndarray]],
+    m: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`row_scales` with ``cv``'s ``unique_id`` factorised (codes, values)."""
+    code, values = uids
+    by_cutoff = CUTOFF in cv.columns
+    if by_cutoff:
+        cut_code, cuts = pd.factorize(cv[CUTOFF].to_numpy())
+    else:
+        cut_code, cuts = np.zeros(len(cv), dtype=np.int64), np.array([None])
+    pair = np.where((code < 0) | (cut_code < 0), -1, code * len(cuts) + cut_code)
+    pairs, at = np.unique(pair, return_inverse=True)
+    scales = np.full((len(pairs), 2), np.nan)
+    for i, p in enumerate(pairs):
+        uid, cut = divmod(p, len(cuts))
+        if p < 0 or values[uid] not in history:
+            continue
+        ds, yv = history[values[uid]]
+        if by_cutoff:
+            yv = yv[: np.searchsorted(ds, cuts[cut], side="right")]
+        scales[i] = naive_scales(yv, m)
+    return scales[at, 0], scales[at, 1]
+
+
+def pointwise(
+    cv: pd.DataFrame, s1: np.ndarray, s2: np.ndarray, levels: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """Each backtest row's value of every metric, before averaging.
+
+    Parameters
+    ----------
+    cv : DataFrame
+        ``y, yhat, lo<L>, hi<L>`` rows.
+    s1, s2 : ndarray
+        The rows' MAE and MSE scales (:func:`row_scales`).
+    levels : sequence of int
+        Interval levels [%] scored.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``n`` (1), ``mae``, ``mase``, ``rmsse`` (the squared scaled error: the root is taken
+        after the mean), ``bias``, ``coverage<L>``, ``pinball`` (mean over the interval
+        quantiles), and ``_err``, ``_y`` (summed for ``rel_bias``).
+
+    Examples
+    --------
+    >>> cv = pd.DataFrame({"y": [9.0, 12.0], "yhat": 10.0, "lo80": 9.5, "hi80": 11.0})
+    >>> rows = pointwise(cv, np.array([2.0, 2.0]), np.array([4.0, 4.0]), (80,))
+    >>> rows["mase"].tolist(), rows["rmsse"].tolist(), rows["coverage80"].tolist()
+    ([0.5, 1.0], [0.25, 1.0], [0.0, 0.0])
+    """
+    y, yhat = cv[Y].to_numpy(dtype=float), cv[YHAT].to_numpy(dtype=float)
     err = yhat - y
-    work = pd.DataFrame(
-        {
-            "n": 1.0,
-            "mae": np.abs(err),
-            "mase": np.abs(err) / d["_s1"].to_numpy(),
-            "rmsse": err**2 / d["_s2"].to_numpy(),
-            "bias": err,
-            "_err": err,
-            "_y": y,
-        },
-        index=d.index,
-    )
+    out = {
+        "n": np.ones(len(y)),
+        "mae": np.abs(err),
+        "mase": np.abs(err) / s1,
+        "rmsse": err**2 / s2,
+        "bias": err,
+        "_err": err,
+        "_y": y,
+    }
     for lv in levels:
-        lo, hi = d[f"lo{lv}"].to_numpy(dtype=float), d[f"hi{lv}"].to_numpy(dtype=float)
-        work[f"coverage{lv}"] = ((y >= lo) & (y <= hi)).astype(float)
-    pin = np.zeros(len(d))
+        lo, hi = cv[f"lo{lv}"].to_numpy(dtype=float), cv[f"hi{lv}"].to_numpy(dtype=float)
+        out[f"coverage{lv}"] = ((y >= lo) & (y <= hi)).astype(float)
+    qcols = level_quantiles(levels)
+    pin = np.zeros(len(y))
     for q, col in qcols.items():
-        diff = y - d[col].to_numpy(dtype=float)
+        diff = y - cv[col].to_numpy(dtype=float)
         pin += np.maximum(q * diff, (q - 1) * diff)
-    work["pinball"] = pin / max(len(qcols), 1)
+    out["pinball"] = pin / max(len(qcols), 1)
+    return out
+
+
+_SUMMED = ("n", "_err", "_y")
+
+
+def _key_codes(
+    codes: dict[str, tuple[np.ndarray, np.ndarray]], by: Sequence[str]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each row's group of the ``by`` columns (factorised in ``codes``), numbered in sorted
+    key order (-1: a key is missing, as groupby leaves such rows out), and each column's
+    sorted values."""
+    code = np.zeros(len(codes[by[0]][0]), dtype=np.int64)
     for col in by:
-        work[col] = d[col].to_numpy()
-    agg = {c: "mean" for c in work.columns if c not in by and c not in ("n", "_err", "_y")}
-    agg.update({"n": "sum", "_err": "sum", "_y": "sum"})
-    out = work.groupby(by, sort=True).agg(agg) if by else work.agg(agg).to_frame().T
-    out["rmsse"] = np.sqrt(out["rmsse"])
-    out["rel_bias"] = np.where(
-        out["_y"] != 0, out["_err"] / out["_y"].where(out["_y"] != 0), np.nan
-    )
-    out["n"] = out["n"].astype(int)
+        c, values = codes[col]
+        code = np.where((code < 0) | (c < 0), -1, code * len(values) + c)
+    return code, [np.asarray(codes[col][1]) for col in by]
+
+
+def _summarise(
+    rows: dict[str, np.ndarray],
+    codes: dict[str, tuple[np.ndarray, np.ndarray]],
+    by: list[str],
+    levels: Sequence[int],
+) -> pd.DataFrame:
+    """Means of the pointwise metrics ``rows`` (:func:`pointwise`) by the ``by`` columns
+    (factorised in ``codes``), or over all rows when ``by`` is empty; ``n`` and ``rel_bias``
+    from sums.
+
+    The sums are pandas' (compensated within groups, as a groupby sums; pairwise over all
+    rows, as a Series sums), so the tables are those a groupby on the columns gives.
+    """
+    names = list(rows)
+    keys: dict[str, np.ndarray] = {}
+    if by:
+        code, uniques = _key_codes(codes, by)
+        keep = code >= 0
+        matrix = np.column_stack(list(rows.values()))
+        if not keep.all():
+            code, matrix = code[keep], matrix[keep]
+        sums = pd.DataFrame(matrix).groupby(code, sort=True).sum()
+        groups = sums.index.to_numpy()
+        at = np.searchsorted(groups, code)
+        size = np.bincount(at, minlength=len(groups))
+        nobs = np.column_stack(
+            [
+                size if seen.all() else np.bincount(at[seen], minlength=len(groups))
+                for seen in ~np.isnan(matrix.T)
+            ]
+        )
+        totals = sums.to_numpy()
+        for col, values in zip(reversed(by), reversed(uniques), strict=True):
+            keys = {col: values[groups % len(values)], **keys}
+            groups = groups // len(values)
+    else:
+        totals = np.array([[np.where(np.isnan(x), 0.0, x).sum() for x in rows.values()]])
+        nobs = np.array([[np.count_nonzero(~np.isnan(x)) for x in rows.values()]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(nobs > 0, totals / nobs, np.nan)
+    agg = {c: totals[:, j] if c in _SUMMED else mean[:, j] for j, c in enumerate(names)}
+    agg["rmsse"] = np.sqrt(agg["rmsse"])
+    y_sum = np.where(agg["_y"] != 0, agg["_y"], np.nan)
+    agg["rel_bias"] = np.where(agg["_y"] != 0, agg["_err"] / y_sum, np.nan)
+    agg["n"] = agg["n"].astype(int)
     cols = ["n", *METRICS, *[f"coverage{lv}" for lv in levels], "pinball"]
-    return out[cols].reset_index() if by else out[cols].reset_index(drop=True)
+    return pd.DataFrame({**keys, **{c: agg[c] for c in cols}})
+
+
+def check_backtest(cv: pd.DataFrame, levels: Sequence[int]) -> None:
+    """Raise ValueError naming the columns :func:`evaluate` needs that ``cv`` lacks."""
+    missing = [c for c in (UID, Y, YHAT) if c not in cv.columns]
+    missing += [f"{s}{lv}" for lv in levels for s in ("lo", "hi") if f"{s}{lv}" not in cv.columns]
+    if missing:
+        raise ValueError(
+            f"backtest frame: missing column(s) {', '.join(missing)}; found {', '.join(cv.columns)}"
+        )
 
 
 def evaluate(
@@ -342,19 +509,17 @@ def evaluate(
        mase  bias  coverage80
     0   0.5   0.5         0.5
     """
-    missing = [c for c in (UID, Y, YHAT) if c not in cv.columns]
-    missing += [f"{s}{lv}" for lv in levels for s in ("lo", "hi") if f"{s}{lv}" not in cv.columns]
-    if missing:
-        raise ValueError(
-            f"backtest frame: missing column(s) {', '.join(missing)}; found {', '.join(cv.columns)}"
-        )
-    scales = _scales(cv, train, m)
-    keys = [c for c in (UID, CUTOFF) if c in scales.columns]
-    d = cv.merge(scales, on=keys, how="left")
-    model = [MODEL] if MODEL in d.columns else []
-    by_h = [*model, HORIZON] if HORIZON in d.columns else model
+    check_backtest(cv, levels)
+    codes = {
+        c: pd.factorize(cv[c].to_numpy(), sort=True)
+        for c in (MODEL, UID, HORIZON)
+        if c in cv.columns
+    }
+    rows = pointwise(cv, *_row_scales(cv, codes[UID], series_history(train), m), levels)
+    model = [MODEL] if MODEL in cv.columns else []
+    by_h = [*model, HORIZON] if HORIZON in cv.columns else model
     return EvaluationResult(
-        by_series=_summarise(d, [*model, UID], levels),
-        by_horizon=_summarise(d, by_h, levels),
-        overall=_summarise(d, model, levels),
+        by_series=_summarise(rows, codes, [*model, UID], levels),
+        by_horizon=_summarise(rows, codes, by_h, levels),
+        overall=_summarise(rows, codes, model, levels),
     )

@@ -222,41 +222,71 @@ def reconcile(
     """
     S, ids, bottom = S_info
     S = np.asarray(S, dtype=float)
-    unknown = sorted(set(forecast[UID].astype(str)) - set(ids))
+    uid = forecast[UID].astype(str)
+    unknown = sorted(set(uid) - set(ids))
     if unknown:
         raise ValueError(f"reconcile: series not in the hierarchy: {', '.join(unknown[:5])}")
     needed = bottom if method == "bottom_up" else ids
     index = [c for c in (CUTOFF, DS) if c in forecast.columns]
-    wide = forecast.pivot_table(index=index, columns=UID, values=YHAT, aggfunc="first")
-    wide = wide.reindex(columns=needed)
-    if wide.isna().any().any():
-        bad = [u for u in needed if wide[u].isna().any()]
+    node = pd.Index(ids).get_indexer(uid)
+    t, first, wide = _by_time(forecast, index, node, len(ids))
+    if np.isnan(wide[:, [ids.index(u) for u in needed]]).any():
+        bad = [u for u in needed if np.isnan(wide[:, ids.index(u)]).any()]
         raise ValueError(f"reconcile: missing yhat for {', '.join(bad[:5])} at some ds")
     G = _projection(S, ids, bottom, method, residuals)
-    base = wide.reindex(columns=ids).fillna(0.0).to_numpy().T  # nodes x times
+    base = np.ascontiguousarray(np.nan_to_num(wide, nan=0.0).T)  # nodes x times
     bottom_hat = np.clip(G @ base, 0.0, None)
-    rec = pd.DataFrame((S @ bottom_hat).T, index=wide.index, columns=ids)
-    long = rec.stack().rename("_rec").reset_index()
-    long.columns = [*index, UID, "_rec"]
-    f = forecast.copy()
-    f[UID] = f[UID].astype(str)
-    f["_row"] = np.arange(len(f))
-    out = long.merge(f, on=[*index, UID], how="left")
-    shift = out["_rec"] - out[YHAT].fillna(out["_rec"])
+    rec = (S @ bottom_hat).T  # times x nodes
+    # Input rows keep their order (rows at a time with no yhat at all are dropped); rows for
+    # absent nodes follow, by time and node.
+    kept = np.flatnonzero(t >= 0)
+    seen = np.zeros(wide.shape, dtype=bool)
+    seen[t[kept], node[kept]] = True
+    add_t, add_node = np.nonzero(~seen)
+    out = forecast.iloc[kept].assign(**{UID: uid.to_numpy()[kept]}).reset_index(drop=True)
+    if len(add_t):
+        added = forecast.iloc[first[add_t]][index].reset_index(drop=True)
+        added[UID] = np.asarray(ids, dtype=object)[add_node]
+        out = pd.concat([out, added], ignore_index=True)
+    new = np.concatenate([rec[t[kept], node[kept]], rec[add_t, add_node]])
+    old = out[YHAT].to_numpy(dtype=float)
+    shift = new - np.where(np.isnan(old), new, old)
     levels = sorted({int(c[2:]) for c in out.columns if c.startswith("lo") and c[2:].isdigit()})
     for lv in levels:
         for side in ("lo", "hi"):
-            col = f"{side}{lv}"
-            out[col] = out[col].fillna(out[YHAT]) + shift
-    out[YHAT] = out.pop("_rec")
-    # Input rows keep their order; added aggregate rows follow, by ds and node.
-    out["_node"] = out[UID].map({u: i for i, u in enumerate(ids)})
-    out = out.sort_values(["_row", *index, "_node"], na_position="last")
-    out = out[[c for c in forecast.columns if c in out.columns]].reset_index(drop=True)
+            col = out[f"{side}{lv}"].to_numpy(dtype=float)
+            out[f"{side}{lv}"] = np.where(np.isnan(col), old, col) + shift
+    out[YHAT] = new
+    out = out[[c for c in forecast.columns if c in out.columns]]
     if levels:
         # finish_forecast clips yhat too; bottoms are already >= 0, so coherence holds.
         out = finish_forecast(out, levels)
     return out
+
+
+def _by_time(
+    forecast: pd.DataFrame, index: list[str], node: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``yhat`` laid out by time (the sorted ``index`` values that have any) and node.
+
+    Returns
+    -------
+    tuple of ndarray
+        Each row's time (-1 for a time without any ``yhat``), the first row of each time, and
+        the matrix, times x nodes, of each node's first non-missing ``yhat`` (NaN if none).
+    """
+    code = forecast.groupby(index, sort=True).ngroup().to_numpy(dtype=float)
+    y = forecast[YHAT].to_numpy(dtype=float)
+    has = ~np.isnan(code) & ~np.isnan(y)
+    times, first = np.unique(code[has], return_index=True)
+    first = np.flatnonzero(has)[first]
+    t = pd.Index(times).get_indexer(code)
+    wide = np.full((len(times), n_nodes), np.nan)
+    cell = t * n_nodes + node
+    _, at = np.unique(cell[has], return_index=True)  # each cell's first row with a yhat
+    rows = np.flatnonzero(has)[at]
+    wide[t[rows], node[rows]] = y[rows]
+    return t, first, wide
 
 
 def coherence_error(forecast: pd.DataFrame, S_info: Hierarchy) -> float:
