@@ -42,7 +42,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "verification": ("mashdemand/staffing/plan.py", "verify"),
     "figures": ("mashdemand/report/figures.py", "report_figures"),
     "rendering (HTML, PDF)": ("mashdemand/report/render.py", "write_report"),
-    "writing (DOCX, XLSX)": ("mashdemand/report/fms.py", "write_docx"),
+    "writing (DOCX, XLSX)": ("mashdemand/report/fms/docx.py", "write_docx"),
 }
 GOALS = {"quarterly": 30.0, "fms": 45.0}
 
@@ -57,7 +57,7 @@ def _stage_times(prof: cProfile.Profile) -> dict[str, float]:
                 total = max(total, ct)
         if stage == "writing (DOCX, XLSX)":
             for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items():
-                if func == "write_xlsx" and file.endswith(suffix):
+                if func == "write_xlsx" and file.endswith("mashdemand/report/fms/xlsx.py"):
                     total += ct
         out[stage] = total
     return out

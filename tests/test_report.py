@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from mashdemand.cli import app
 from mashdemand.report.fms import (
+    INTERNAL_BANNER,
     FmsAppendix,
     FmsTable,
     numbered_tables,
@@ -28,7 +29,7 @@ from mashdemand.report.fms import (
     write_xlsx,
 )
 from mashdemand.report.quarterly import ReportError, ReportInputs, run_quarterly
-from mashdemand.report.sdc import DisclosureRule, check_published
+from mashdemand.report.sdc import SUPPRESSED, DisclosureRule, check_published
 from mashdemand.store import Store
 
 FAST = ["snaive", "ets"]
@@ -236,28 +237,23 @@ def test_report_errors_are_one_line(work, inputs, q3):
 # --- the FMS appendix -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fms(q3, inputs, work):
+    """The published and the internal appendix, written from one build."""
     est = work / "establishment.csv"
     pd.DataFrame({"hub": ["slough", "bracknell-forest"], "fte": [8.0, 6.0]}).to_csv(
         est, index=False
     )
-    pub = run_fms_appendix(
+    app_, paths = run_fms_appendix(
         inputs,
         2026,
         work / "fms",
         establishment=est,
         scenarios=["principal", "high", "risk:risk_identification=0.1"],
         models=FAST,
+        internal=None,
     )
-    internal = run_fms_appendix(
-        inputs,
-        2026,
-        work / "fms",
-        establishment=est,
-        scenarios=["principal", "high"],
-        models=FAST,
-        internal=True,
-    )
-    return pub, internal
+    published = {k: paths[k] for k in ("docx", "xlsx")}
+    internal = {k: paths[f"internal_{k}"] for k in ("docx", "xlsx")}
+    return (app_, published), (app_, internal)
 
 
 @pytest.mark.slow
@@ -334,7 +330,42 @@ def test_no_published_cell_between_1_and_5(fms):
     assert strict.n_suppressed > 0
     assert check_published(strict.published[t.counts], DisclosureRule(high=300)) == []
     assert ipaths["docx"].name.endswith("_internal.docx")
-    assert internal.facts["suppressed_cells"] == 0
+    assert internal.facts["suppressed_cells"] == app_.suppressed_cells
+    iwb = load_workbook(ipaths["xlsx"])
+    assert iwb["Cover"]["A2"].value == INTERNAL_BANNER
+    tables = iwb.worksheets[2:]  # after the cover and the notes (which list the symbols)
+    assert SUPPRESSED not in {v for ws in tables for r in ws.iter_rows(values_only=True) for v in r}
+
+
+def test_one_build_writes_the_published_and_the_internal_version(tmp_path):
+    """Before: the published and the internal version were two full builds; now the writer
+    applies disclosure control (or not) to the one appendix."""
+    import docx
+    from openpyxl import load_workbook
+
+    data = pd.DataFrame(
+        {"hub": ["slough", "reading", "bracknell-forest", "ALL"], "contacts": [90, 3, 40, 133]}
+    )
+    t = FmsTable("demand_now", "Contacts received by hub", data, counts=["contacts"])
+    app_ = FmsAppendix(year=2026, tables=[t], paragraphs={}, figures={}, assumptions=[], sources=[])
+    pub = load_workbook(write_xlsx(app_, tmp_path / "p.xlsx"))
+    internal = load_workbook(write_xlsx(app_, tmp_path / "i.xlsx", internal=True))
+
+    def column(wb):
+        return [r[1] for r in wb["Table_1"].iter_rows(min_row=3, values_only=True)]
+
+    assert column(internal) == [90, 3, 40, 133]
+    # 3 is suppressed, and 40 with it, so the total cannot reveal it
+    assert column(pub) == [90, SUPPRESSED, SUPPRESSED, 133] and t.n_suppressed == 2
+    assert internal["Cover"]["A2"].value == INTERNAL_BANNER
+    assert pub["Cover"]["A2"].value != INTERNAL_BANNER
+    for internal_doc, shown in (
+        (False, ["90", "[c]", "[c]", "133"]),
+        (True, ["90", "3", "40", "133"]),
+    ):
+        d = docx.Document(str(write_docx(app_, tmp_path / "a.docx", internal=internal_doc)))
+        assert [r.cells[1].text for r in d.tables[0].rows[1:]] == shown
+        assert (INTERNAL_BANNER in [p.text for p in d.paragraphs]) is internal_doc
 
 
 def test_timeliness_standards_are_counted_in_working_days():
@@ -454,11 +485,11 @@ def test_fms_scenarios_move_the_projection_as_stated(fms, inputs):
 def _small_appendix(with_priority: bool) -> FmsAppendix:
     hubs = pd.DataFrame({"hub": ["slough", "bracknell-forest", "ALL"], "contacts": [90, 60, 150]})
     tables = [
-        FmsTable("demand_now", "Contacts received by hub", hubs, internal=True),
-        FmsTable("demand_source", "Contacts by source", hubs, internal=True),
+        FmsTable("demand_now", "Contacts received by hub", hubs),
+        FmsTable("demand_source", "Contacts by source", hubs),
     ]
     if with_priority:
-        tables.append(FmsTable("demand_priority", "Contacts by priority", hubs, internal=True))
+        tables.append(FmsTable("demand_priority", "Contacts by priority", hubs))
     wf = pd.DataFrame(
         {
             "hub": ["slough", "bracknell-forest"],
@@ -468,12 +499,11 @@ def _small_appendix(with_priority: bool) -> FmsAppendix:
     )
     roles = pd.DataFrame({"role": ["social_care", "police"], "share_of_work_pct": [40.0, 35.0]})
     tables += [
-        FmsTable("workforce_hub", "Workforce by hub", wf, internal=True),
-        FmsTable("capability", "Capability", roles, internal=True),
+        FmsTable("workforce_hub", "Workforce by hub", wf),
+        FmsTable("capability", "Capability", roles),
     ]
     return FmsAppendix(
         year=2026,
-        internal=True,
         tables=tables,
         paragraphs={},
         figures={},

@@ -148,7 +148,6 @@ def test_fms_workbook_has_no_formula(tmp_path):
     table = FmsTable("workforce", "=Table 1", data, note="-note: tab\there")
     app_ = FmsAppendix(
         year=2026,
-        internal=True,
         tables=[table],
         paragraphs={},
         figures={},

@@ -18,9 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from mashdemand.cli import app
-from mashdemand.report import fms as fms_module
 from mashdemand.report import quarterly as rq
 from mashdemand.report.archive import find_forecast_for
+from mashdemand.report.fms import run as fms_module
 from mashdemand.store import ArchiveRun, Store, StoreError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
