@@ -38,12 +38,12 @@ def shaped_series(
     September (the flag) x 0.8. Weekends x 0.6.
     """
     ds = pd.date_range(start, end, freq="D")
-    doy = ds.dayofyear.to_numpy() - 1
+    doy = ds.day_of_year.to_numpy() - 1
     lam = mean * np.exp(0.15 * np.cos(2 * np.pi * doy / 365.25))
-    lam = lam * np.where(ds.month == 8, 0.7, 1.0) * np.where(ds.dayofweek >= 5, 0.6, 1.0)
+    lam = lam * np.where(ds.month == 8, 0.7, 1.0) * np.where(ds.day_of_week >= 5, 0.6, 1.0)
     lam = np.where((ds.month == 12) & (ds.day == 25), 0.3 * lam, lam)
     lam = np.where(ds.isin(list(EASTER_MONDAYS)), 0.6 * lam, lam)
-    flag = ((ds.month.isin([5, 9])) & (ds.dayofweek == 0) & (ds.day <= 7)).astype(float)
+    flag = ((ds.month.isin([5, 9])) & (ds.day_of_week == 0) & (ds.day <= 7)).astype(float)
     lam = np.where(flag > 0, 0.8 * lam, lam)
     y = np.random.default_rng(seed).poisson(lam).astype(float)
     return ds, y, lam, np.asarray(flag)
@@ -185,7 +185,7 @@ def growing_force(seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
             )
         )
         t = (ds - pd.Timestamp("2019-07-01")).days.to_numpy() / 365.25
-        lam = 4e-4 * pop0 * 1.03**t * np.where(ds.dayofweek >= 5, 0.6, 1.0)
+        lam = 4e-4 * pop0 * 1.03**t * np.where(ds.day_of_week >= 5, 0.6, 1.0)
         rows.append(pd.DataFrame({"hub": hub, "date": ds, "contacts": rng.poisson(lam)}))
     return pd.concat(rows, ignore_index=True), pd.concat(pop_rows, ignore_index=True)
 

@@ -81,10 +81,10 @@ def test_missing_days_of_a_busy_series_are_a_gap_not_zeros():
     days = pd.date_range("2022-01-03", periods=3 * 364, freq="D")
     shape = np.array([1.1, 1.0, 1.0, 1.0, 1.0, 0.6, 0.5])
     a = pd.DataFrame(
-        {"hub": "a", "date": days, "contacts": rng.poisson(200 * shape[days.dayofweek])}
+        {"hub": "a", "date": days, "contacts": rng.poisson(200 * shape[days.day_of_week])}
     )
     b = pd.DataFrame(
-        {"hub": "b", "date": days, "contacts": rng.poisson(50 * shape[days.dayofweek])}
+        {"hub": "b", "date": days, "contacts": rng.poisson(50 * shape[days.day_of_week])}
     )
     lost = (days >= "2023-03-01") & (days < "2023-09-01")
     counts = pd.concat([a[~lost], b], ignore_index=True)
@@ -92,9 +92,9 @@ def test_missing_days_of_a_busy_series_are_a_gap_not_zeros():
     filled = fill_missing(counts, "day")
     got = filled[(filled["hub"] == "a") & filled["date"].isin(days[lost])]
     assert len(got) == lost.sum()
-    true = 200 * shape[days[lost].dayofweek]
+    true = 200 * shape[days[lost].day_of_week]
     assert abs(got["contacts"].mean() / true.mean() - 1) < 0.05
-    by_dow = got.groupby(got["date"].dt.dayofweek)["contacts"].mean()
+    by_dow = got.groupby(got["date"].dt.day_of_week)["contacts"].mean()
     assert by_dow[6] < 0.6 * by_dow[0]  # the weekly shape is kept
     # a quiet series: an absent day is a day without contacts
     quiet = pd.DataFrame({"hub": "q", "date": days[:50], "contacts": 1}).drop(index=[10, 20])

@@ -34,7 +34,7 @@ def synthetic_forecast() -> pd.DataFrame:
     frames = []
     for hub, level in (("alpha", 90.0), ("beta", 25.0)):
         wave = 1 + 0.1 * np.sin(np.arange(len(days)) / 5)
-        y = np.where(days.dayofweek >= 5, level * 0.45, level) * wave
+        y = np.where(days.day_of_week >= 5, level * 0.45, level) * wave
         frames.append(
             pd.DataFrame({"hub": hub, "date": days, "yhat": y, "lo80": y * 0.85, "hi80": y * 1.18})
         )

@@ -63,7 +63,7 @@ def panel(n_series: int = 2, n: int = 120, seed: int = 3) -> pd.DataFrame:
             {
                 UID: f"s{i}",
                 DS: ds,
-                Y: rng.poisson(20 + 5 * (ds.dayofweek < 5) + 3 * i).astype(float),
+                Y: rng.poisson(20 + 5 * (ds.day_of_week < 5) + 3 * i).astype(float),
             }
         )
         for i in range(n_series)

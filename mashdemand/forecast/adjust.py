@@ -136,7 +136,7 @@ class CalendarProfile:
 
 def _fourier(ds: pd.DatetimeIndex, k: int) -> np.ndarray:
     """``sin, cos`` of harmonics ``1..k`` of the day of year, shape ``(len(ds), 2k)``."""
-    x = 2 * np.pi * (ds.dayofyear.to_numpy(dtype=float) - 1) / YEAR_DAYS
+    x = 2 * np.pi * (ds.day_of_year.to_numpy(dtype=float) - 1) / YEAR_DAYS
     cols = [f(j * x) for j in range(1, k + 1) for f in (np.sin, np.cos)]
     return np.column_stack(cols) if cols else np.zeros((len(ds), 0))
 
@@ -205,7 +205,7 @@ def _design(
     t = (ds - ds[0]).days.to_numpy(dtype=float)
     span = t[-1]
     knots = np.arange(knot_days, span - knot_days / 2, knot_days)
-    dow = ds.dayofweek.to_numpy()
+    dow = ds.day_of_week.to_numpy()
     cols = [np.ones(len(ds)), t / YEAR_DAYS]
     cols += [np.maximum(t - kn, 0) / YEAR_DAYS for kn in knots]
     cols += [(dow == d).astype(float) for d in range(1, 7)]
@@ -311,7 +311,7 @@ def fit_calendar(
     Examples
     --------
     >>> ds = pd.date_range("2021-01-01", "2024-12-31")
-    >>> lam = 100 * np.exp(0.2 * np.cos(2 * np.pi * (ds.dayofyear - 1) / 365.25))
+    >>> lam = 100 * np.exp(0.2 * np.cos(2 * np.pi * (ds.day_of_year - 1) / 365.25))
     >>> lam = np.where((ds.month == 12) & (ds.day == 25), lam * 0.3, lam)
     >>> p = fit_calendar(ds, np.random.default_rng(0).poisson(lam).astype(float))
     >>> round(float(p.fourier[1]), 2), round(float(np.exp(p.fixed[1225])), 1)
