@@ -3,8 +3,8 @@
 The main job is ``mashdemand report quarterly --sample`` from an empty store; the FMS appendix
 is ``mashdemand fms-appendix --year 2026 --sample`` with its four default scenarios. Each runs
 in this process under ``cProfile`` so the time can be split by stage (cumulative wall time of
-the stage's entry point: ingest, forecast, of which backtest, staffing, verification, figures,
-rendering), once on the machine as it is and once beside two busy processes
+the stage's entry point: ingest, forecast, of which backtest, staffing, verification, sections
+(charts, words), rendering), once on the machine as it is and once beside two busy processes
 (``python -c "while True: pass"``). Goals (issue 12): main job <= 30 s, FMS <= 45 s, neither
 more than 1.5x slower when busy.
 
@@ -40,7 +40,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "of which backtest": ("mashdemand/forecast/backtest.py", "cross_validation"),
     "staffing plan": ("mashdemand/staffing/plan.py", "plan_staffing"),
     "verification": ("mashdemand/staffing/plan.py", "verify"),
-    "figures": ("mashdemand/report/figures.py", "report_figures"),
+    "sections (charts, words)": ("mashdemand/report/sections/__init__.py", "add_sections"),
     "rendering (HTML, PDF)": ("mashdemand/report/render.py", "write_report"),
     "writing (DOCX, XLSX)": ("mashdemand/report/fms/docx.py", "write_docx"),
 }

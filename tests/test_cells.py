@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from mashdemand.cells import FORMULA_PREFIXES, neutralise, neutralise_frame, to_csv
-from mashdemand.report.render import TEMPLATES, format_table, template_environment
+from mashdemand.report.render import (
+    TEMPLATES,
+    format_table,
+    render_document,
+    template_environment,
+)
 
 # The OWASP "CSV Injection" list, with typical payloads.
 OWASP = [
@@ -104,11 +109,17 @@ SCRIPT = "<script>alert('x')</script>"
 
 
 def test_report_template_escapes_text_from_the_data():
-    env = template_environment()
-    assert env.autoescape is True
-    html = env.get_template("quarterly.html.j2").render(
-        title="MASH report", images={}, notes=[SCRIPT], headline_bullets=[SCRIPT], scenario=[]
+    from mashdemand.report.content import ReportDocument, SectionContent
+
+    assert template_environment().autoescape is True
+    doc = ReportDocument(
+        "MASH report",
+        (
+            SectionContent("summary", "Summary", paragraphs={"bullets": [SCRIPT]}),
+            SectionContent("method", "Method", paragraphs={"notes": [SCRIPT]}),
+        ),
     )
+    html = render_document(doc)
     assert "<script>" not in html
     assert html.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") == 2
     assert (TEMPLATES / "quarterly.html.j2").exists()

@@ -30,6 +30,7 @@ from mashdemand.report.fms import (
 )
 from mashdemand.report.quarterly import ReportError, ReportInputs, run_quarterly
 from mashdemand.report.sdc import SUPPRESSED, DisclosureRule, check_published
+from mashdemand.report.sections import SECTIONS
 from mashdemand.store import Store
 
 FAST = ["snaive", "ets"]
@@ -181,6 +182,15 @@ def test_html_and_pdf_have_every_section_and_the_numbers(q3):
     ):
         assert f"<h2>{h}</h2>" in html
     assert html.count("data:image/png;base64,") == len(report.figures) >= 9
+    # tables and figures numbered when written: 1..n in reading order, each built one shown
+    doc = report.document
+    tables = [int(n) for n in re.findall(r"<h3>Table (\d+): ", html)]
+    assert tables == list(range(1, len(list(doc.all_tables())) + 1))
+    figures = [int(n) for n in re.findall(r"<figcaption>Figure (\d+)", html)]
+    assert figures == list(range(1, len(report.figures) + 1))
+    assert [s.key for s in doc.sections] == [s.key for s in SECTIONS]
+    for t in doc.all_tables():
+        assert html.count(f'id="table-{t.key}"') == 1
     assert f"{report.facts['quarter_contacts']:,}" in html
     assert f"{report.facts['force_fte']:.1f}" in html
     assert "{{" not in html and "&#34;" not in html  # rendered, styles not escaped

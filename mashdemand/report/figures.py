@@ -1,12 +1,11 @@
-"""The quarterly report's charts: the package's plot functions plus two of the report's own.
+"""The quarterly report's own two charts (the others are the package's plot functions).
 
-Every chart is a function returning a Figure (usable in a notebook); :func:`report_figures`
-draws the set the report shows, all in the house style (:mod:`mashdemand.style`).
+Every chart is a function returning a Figure (usable in a notebook), in the house style
+(:mod:`mashdemand.style`); each section of the report (:mod:`mashdemand.report.sections`)
+draws the ones it shows.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -15,7 +14,7 @@ from matplotlib.figure import Figure
 from mashdemand import schema
 from mashdemand.style import PALETTE, styled, thousands, uk_date_axis
 
-__all__ = ["plot_forecast_vs_actual", "plot_quarantine", "report_figures"]
+__all__ = ["plot_forecast_vs_actual", "plot_quarantine"]
 
 
 @styled
@@ -61,49 +60,3 @@ def plot_quarantine(quarantine: pd.DataFrame, ax=None) -> Figure:
     thousands(ax, "x")
     fig.tight_layout()
     return fig
-
-
-def _quarter_arrivals(store: Any, q: pd.Period, hubs: list[str]) -> pd.DataFrame:
-    """Record-level arrivals of ``hubs`` in the quarter: ``hub, received_date, received_hour``
-    (local)."""
-    return store.arrivals(q.start_time, q.end_time.normalize(), hubs)
-
-
-def report_figures(
-    store: Any,
-    daily: pd.DataFrame,
-    result: Any,
-    plan: Any,
-    tables: dict[str, pd.DataFrame],
-    q: pd.Period,
-    record_hubs: list[str],
-) -> dict[str, Figure]:
-    """The charts of the quarterly report, by name."""
-    from mashdemand import plots
-    from mashdemand.forecast.plots import plot_fy_projection
-    from mashdemand.staffing import plots as splots
-
-    figs: dict[str, Figure] = {}
-    q1 = q.end_time.normalize()
-    recent = daily[daily[schema.DATE] > q1 - pd.DateOffset(years=3)]
-    if "prior_forecast" in tables and len(tables["prior_forecast"]):
-        figs["forecast_vs_actual"] = plot_forecast_vs_actual(tables["prior_forecast"], daily)
-    figs["monthly_by_hub"] = plots.plot_monthly_by_hub(recent)
-    figs["monthly_by_source"] = plots.plot_monthly_by_source(recent)
-    if record_hubs:
-        figs["hour_of_week"] = plots.plot_hour_of_week(_quarter_arrivals(store, q, record_hubs))
-    near = result.near_term
-    figs["fan_daily"] = near.plot(schema.FORCE_TOTAL, history_periods=365)
-    figs["fy_projection"] = plot_fy_projection(result.frame, history=daily)
-    s = plan.summary
-    first_q = s["quarter"].min()
-    labels = {name: o.label for name, o in plan.config.options.items()}
-    figs["fte_by_hub"] = splots.plot_fte_by_hub(
-        s, first_q, baseline=plan.config.baseline, labels=labels
-    )
-    big = s[s["quarter"] == first_q].groupby(schema.HUB)["contacts"].max().sort_values().index[-1]
-    figs["option_tradeoff"] = splots.plot_option_tradeoff(s, big, first_q, labels=labels)
-    figs["weekend_cover"] = splots.plot_weekend_cover(plan.weekend_cover, first_q)
-    if len(tables["quarantine"]):
-        figs["quarantine"] = plot_quarantine(tables["quarantine"])
-    return figs

@@ -1,8 +1,9 @@
 """The quarterly forecast report: what happened last quarter, what comes next, what it needs.
 
 :func:`build_quarterly` gathers everything the report shows into a :class:`QuarterlyReport`
-(tables as tidy frames, charts as Figures, plain-English notes); :mod:`mashdemand.report.render`
-turns it into HTML, PDF and CSV. The same call works from a notebook.
+(tables as tidy frames, plain-English notes, and its sections' words, tables and charts from
+:mod:`mashdemand.report.sections`); :mod:`mashdemand.report.render` turns it into HTML, PDF and
+CSV. The same call works from a notebook.
 
 Inputs are a store filled by ``mashdemand ingest`` (record-level contacts: the demand by
 priority and subject, the hour-of-week profile, data quality, and the forecast archive) and,
@@ -30,6 +31,7 @@ from mashdemand import schema
 from mashdemand.calendar import fy_label, fy_start
 from mashdemand.errors import MashdemandError
 from mashdemand.forecast.api import ForecastError, ForecastResult, Scenario, forecast
+from mashdemand.report.content import ReportDocument
 from mashdemand.store import ArchiveRun, Store
 
 __all__ = [
@@ -76,6 +78,7 @@ class QuarterlyReport:
         ``weekend_cover``, ``verification``, ``quarantine``, ``gaps``, ``backtest``,
         ``forecast_vs_actual``.
     figures : dict of str to Figure
+        The charts by key (those of ``document``, kept here for notebooks).
     facts : dict
         Headline numbers quoted in the text (and checked by the tests).
     notes : list of str
@@ -83,6 +86,9 @@ class QuarterlyReport:
     pending_runs : list of ArchiveRun
         This run's forecasts for the store's archive (:meth:`Store.archive_runs`), kept only
         once the report is written: a failed report archives nothing.
+    document : ReportDocument or None
+        The report's sections (words, tables, figures) as the writer lays them out
+        (:func:`mashdemand.report.sections.add_sections`).
     """
 
     quarter: pd.Period
@@ -93,6 +99,7 @@ class QuarterlyReport:
     forecast: ForecastResult | None = None
     plan: Any = None
     pending_runs: list[ArchiveRun] = field(default_factory=list)
+    document: ReportDocument | None = None
     created_at: str = field(
         default_factory=lambda: pd.Timestamp.now(tz="Europe/London").isoformat()
     )
@@ -344,7 +351,7 @@ def build_quarterly(
         "forecast",
         "last quarter's forecast",
         "staffing",
-        "charts",
+        "sections (charts, words)",
     ]
     bar = tqdm(total=len(stages), desc="quarterly report", disable=not progress, unit="stage")
     notes: list[str] = []
@@ -463,26 +470,26 @@ def build_quarterly(
     tables.update(_staffing_tables(plan, checked, cfg))
     bar.update()
 
-    # 5. charts ---------------------------------------------------------------------------------
+    # 5. sections: each section's words, tables and charts ------------------------------------
     bar.set_postfix_str(stages[4])
-    from mashdemand.report.figures import report_figures
-
-    figures = report_figures(store, daily, result, plan, tables, q, record_hubs)
-    bar.update()
-    bar.close()
+    from mashdemand.report.sections import add_sections
 
     facts.update(_facts(tables, result, near, plan, checked, q))
-    return QuarterlyReport(
+    report = QuarterlyReport(
         quarter=q,
         tables=tables,
-        figures=figures,
+        figures={},
         facts=facts,
         notes=notes,
         forecast=result,
         plan=plan,
         pending_runs=pending,
-        seconds=time.perf_counter() - t0,
     )
+    add_sections(report, store, daily)
+    bar.update()
+    bar.close()
+    report.seconds = time.perf_counter() - t0
+    return report
 
 
 def _keep_if_complete(run: ArchiveRun, pending: list[ArchiveRun], notes: list[str]) -> bool:

@@ -17,19 +17,18 @@ import pandas as pd
 from mashdemand import schema
 from mashdemand.errors import MashdemandError
 from mashdemand.hubs import display_name
-from mashdemand.report.numbers import (  # fmt_pct, fmt_share: sections.py imports them from here
-    fmt_int,
-    fmt_num,
-    fmt_pct,  # noqa: F401
-    fmt_share,  # noqa: F401
-)
+from mashdemand.report.content import ReportDocument, ReportTable, number_sections
+from mashdemand.report.numbers import fmt_int, fmt_num
 
 if TYPE_CHECKING:
     import jinja2
 
 __all__ = [
+    "ContentNotShownError",
     "RenderError",
+    "check_all_shown",
     "format_table",
+    "render_document",
     "render_html",
     "template_environment",
     "write_pdf",
@@ -49,6 +48,13 @@ class RenderError(MashdemandError, RuntimeError):
     exit_code = 1
 
 
+class ContentNotShownError(MashdemandError, RuntimeError):
+    """A section built a table or figure its template partial does not show (or shows twice,
+    or out of the order it was numbered in): a fault of the package, not of the input."""
+
+    exit_code = 1
+
+
 # --- formatting (numbers: mashdemand.report.numbers) ------------------------------------------
 def fmt_bool(v: Any) -> str:
     return "yes" if bool(v) else "no"
@@ -59,16 +65,19 @@ def format_table(
     formats: Mapping[str, Callable[[Any], str]] | None = None,
     headers: Mapping[str, str] | None = None,
     total_row: str | None = schema.FORCE_TOTAL,
+    element_id: str | None = None,
 ) -> str:
     """An HTML table: numbers right-aligned and formatted, the ``ALL`` row marked as a total.
 
     Integer columns get thousands separators, floats one decimal, unless ``formats`` says
     otherwise; ``headers`` renames columns for readers (underscores become spaces anyway).
     A ``hub`` column shows display names ("Bracknell Forest", "Force total"), not slugs.
+    ``element_id`` is the table element's ``id``.
     """
     formats = dict(formats or {})
     headers = dict(headers or {})
-    out = ['<table class="data"><thead><tr>']
+    ident = f' id="{_esc(element_id)}"' if element_id else ""
+    out = [f'<table class="data"{ident}><thead><tr>']
     for c in df.columns:
         label = headers.get(c, str(c).replace("_", " "))
         out.append(f"<th>{_esc(label)}</th>")
@@ -103,6 +112,18 @@ def _esc(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def table_html(table: ReportTable) -> str:
+    """A :class:`~mashdemand.report.content.ReportTable` as HTML (:func:`format_table`), its
+    element ``table-<key>``."""
+    return format_table(
+        table.frame,
+        formats=table.formats,
+        headers=table.headers,
+        total_row=table.total_row,
+        element_id=f"table-{table.key}",
+    )
+
+
 def figure_data_uri(fig: Any, dpi: int = 150) -> str:
     """A Figure as a ``data:image/png;base64,...`` URI (self-contained HTML)."""
     from mashdemand.style import figure_to_png_bytes
@@ -119,13 +140,17 @@ def template_environment() -> jinja2.Environment:
     which escapes each cell itself, are inserted with ``| safe``.
     """
     import jinja2
+    from markupsafe import Markup
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["html_table"] = lambda t: Markup(table_html(t))
+    env.filters["data_uri"] = lambda f: figure_data_uri(f.figure)
+    return env
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame | None], tdir: str | Path) -> Path:
@@ -149,15 +174,50 @@ def write_tables(tables: Mapping[str, pd.DataFrame | None], tdir: str | Path) ->
     return tdir
 
 
-def render_html(report: Any) -> str:
-    """The report as one self-contained HTML document."""
-    from mashdemand.report.sections import quarterly_context
+def render_document(doc: ReportDocument, template: str = "quarterly.html.j2") -> str:
+    """A document as one self-contained HTML page: sections, tables and figures numbered in
+    reading order (:func:`~mashdemand.report.content.number_sections`), each section laid out
+    by its partial ``sections/<key>.html.j2``, and checked to show everything built
+    (:func:`check_all_shown`)."""
+    numbered = number_sections(doc)
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    html = template_environment().get_template(template).render(doc=numbered, css=css)
+    check_all_shown(numbered, html)
+    return html
 
-    env = template_environment()
-    ctx = quarterly_context(report)
-    ctx["css"] = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    ctx["images"] = {name: figure_data_uri(fig) for name, fig in report.figures.items()}
-    return env.get_template("quarterly.html.j2").render(**ctx)
+
+def check_all_shown(doc: ReportDocument, html: str) -> None:
+    """Raise :class:`ContentNotShownError` unless every table and figure of ``doc`` is shown
+    in ``html`` exactly once, in the order they are listed (the order they are numbered in).
+
+    A table is shown when its element ``table-<key>`` is there, a figure when ``figure-<key>``
+    is: a partial that forgets an item (or a section that builds one nobody placed) would
+    otherwise drop it silently, or leave a gap in the numbers.
+    """
+    for kind, items in (("table", list(doc.all_tables())), ("figure", list(doc.all_figures()))):
+        where = []
+        for item in items:
+            mark = f'id="{kind}-{_esc(item.key)}"'
+            if html.count(mark) != 1:
+                raise ContentNotShownError(
+                    f"{kind} {item.key!r} is shown {html.count(mark)} times, not once; "
+                    f"is it placed in its section's template partial?"
+                )
+            where.append(html.index(mark))
+        if where != sorted(where):
+            shown = [items[i].key for i in sorted(range(len(items)), key=where.__getitem__)]
+            raise ContentNotShownError(
+                f"{kind}s are shown in the order {shown}, not in the order their section "
+                "lists (and numbers) them"
+            )
+
+
+def render_html(report: Any) -> str:
+    """The report as one self-contained HTML document (its sections: ``report.document``,
+    built by :func:`~mashdemand.report.sections.add_sections`)."""
+    if report.document is None:
+        raise ValueError("the report has no sections; build it with build_quarterly")
+    return render_document(report.document)
 
 
 def write_pdf(html: str, path: str | Path) -> Path:
