@@ -40,10 +40,9 @@ class Staffing(Section):
 def named_options(df: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """``df`` with its ``option`` column in readers' names.
 
-    >>> named_options(pd.DataFrame({"option": ["today", "x"]}), {"today": "08:00-16:00"})
-         option
-    0  08:00-16:00
-    1            x
+    >>> df = pd.DataFrame({"option": ["today", "x"]})
+    >>> named_options(df, {"today": "08:00-16:00"})["option"].tolist()
+    ['08:00-16:00', 'x']
     """
     if "option" not in df.columns:
         return df
