@@ -137,7 +137,9 @@ def template_environment() -> jinja2.Environment:
 
     Autoescape is on for every template (they are all HTML), so text from the data (hub names,
     categories, notes) cannot inject markup; only the tables built by :func:`format_table`,
-    which escapes each cell itself, are inserted with ``| safe``.
+    which escapes each cell itself, are inserted unescaped (the ``html_table`` filter, which
+    the ``_macros.html.j2`` table macro applies to a ReportTable). ``data_uri`` embeds a
+    ReportFigure's chart as PNG.
     """
     import jinja2
     from markupsafe import Markup

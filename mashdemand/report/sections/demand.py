@@ -3,6 +3,8 @@ when they arrive."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from mashdemand import schema
@@ -40,7 +42,7 @@ class Demand(Section):
         )
 
 
-def _if_rows(key: str, what: str, tables: dict[str, pd.DataFrame]) -> ReportTable | None:
+def _if_rows(key: str, what: str, tables: Mapping[str, pd.DataFrame]) -> ReportTable | None:
     """A table only the record-level logs give; None when no hub has them (no rows)."""
     frame = tables[key]
     if not len(frame):

@@ -3,6 +3,9 @@ and the notes of this run."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from mashdemand.report.content import ReportTable, SectionContent
 from mashdemand.report.numbers import fmt_int, fmt_num, fmt_pct, fmt_share
 from mashdemand.report.sections.base import Section, SectionInputs, is_number, pct_signed
@@ -44,7 +47,7 @@ class Method(Section):
         )
 
 
-def accuracy_words(facts: dict) -> str:
+def accuracy_words(facts: Mapping[str, Any]) -> str:
     """The daily ensemble's out-of-sample accuracy in one sentence.
 
     >>> accuracy_words({"ensemble_mase": float("nan")})
