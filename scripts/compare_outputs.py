@@ -15,7 +15,8 @@ Files are paired by their path relative to each folder and compared by kind:
   ``--normalise-numbering`` numbered sheets (``Table_3``) are paired by their title, then order.
 - DOCX: every table's cell text and, unless ``--no-docx-text``, the paragraphs (python-docx).
 - HTML: the visible text, line by line. PNG: the share of identical pixels, reported only,
-  never a failure. PDF and other files: skipped (the HTML carries the same text).
+  never a failure; so are the images embedded in HTML and DOCX files.
+  PDF and other files: skipped (the HTML carries the same text).
 
 Every text value is split into its numbers and the words around them: "£3.4m" is the words
 "£#m" and the number 3.4, "1,234 (12.5%)" the words "# (#%)" and the numbers 1234 and 12.5.
@@ -32,13 +33,16 @@ and exits 0 when everything is equal within tolerance, 1 otherwise, 2 on bad inp
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import difflib
 import fnmatch
+import io
 import json
 import math
 import re
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -567,17 +571,49 @@ def html_lines(path: Path) -> list[str]:
     return parser.lines
 
 
-def pixel_match(path_a: Path, path_b: Path) -> tuple[float, str]:
-    """The share of pixels two images have identical (RGBA), and a note on sizes."""
+def pixel_match(image_a: Path | bytes, image_b: Path | bytes) -> tuple[float, str]:
+    """The share of pixels two images (files or encoded bytes) have identical (RGBA), and a
+    note on their size."""
     import numpy as np
     from PIL import Image
 
-    with Image.open(path_a) as ia, Image.open(path_b) as ib:
+    def load(image: Path | bytes) -> Image.Image:
+        return Image.open(io.BytesIO(image) if isinstance(image, bytes) else image)
+
+    with load(image_a) as ia, load(image_b) as ib:
         if ia.size != ib.size:
             return 0.0, f"sizes differ: {ia.size} -> {ib.size}"
         a = np.asarray(ia.convert("RGBA"))
         b = np.asarray(ib.convert("RGBA"))
     return float((a == b).all(axis=-1).mean()), f"{a.shape[1]}x{a.shape[0]}"
+
+
+_DATA_IMAGE = re.compile(rb"data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=\s]+)")
+
+
+def embedded_images(path: Path) -> list[bytes]:
+    """The images an HTML file carries as base64 data URIs, or a DOCX file in word/media/."""
+    if path.suffix.lower() == ".docx":
+        with zipfile.ZipFile(path) as z:
+            names = sorted(n for n in z.namelist() if n.startswith("word/media/"))
+            return [z.read(n) for n in names]
+    return [base64.b64decode(m.group(1)) for m in _DATA_IMAGE.finditer(path.read_bytes())]
+
+
+def image_note(path_a: Path, path_b: Path) -> list[str]:
+    """A note on the embedded images of two files: how many are pixel-identical, the lowest
+    share of identical pixels. Reported only: a redrawn figure is never a failure."""
+    images_a, images_b = embedded_images(path_a), embedded_images(path_b)
+    if not images_a and not images_b:
+        return []
+    if len(images_a) != len(images_b):
+        return [f"embedded images: {len(images_a)} -> {len(images_b)} (not compared)"]
+    shares = [pixel_match(a, b)[0] for a, b in zip(images_a, images_b, strict=True)]
+    same = sum(s == 1.0 for s in shares)
+    return [
+        f"embedded images: {same} of {len(shares)} pixel-identical; lowest share of identical "
+        f"pixels {min(shares):.2%}"
+    ]
 
 
 # --- one pair of files ---------------------------------------------------------------------
@@ -607,9 +643,10 @@ def compare_files(
         elif kind == "xlsx":
             notes = compare_xlsx(path_a, path_b, tally)
         elif kind == "docx":
-            notes = compare_docx(path_a, path_b, tally, docx_text)
+            notes = compare_docx(path_a, path_b, tally, docx_text) + image_note(path_a, path_b)
         elif kind == "html":
             compare_lines(html_lines(path_a), html_lines(path_b), tally, "text line ")
+            notes = image_note(path_a, path_b)
         elif kind == "png":
             share, note = pixel_match(path_a, path_b)
             status = "equal" if share == 1.0 else "info"
