@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/compare_outputs.py BEFORE_DIR AFTER_DIR [--rel 0.005] [--abs 1e-6]
-        [--ignore GLOB ...] [--ignore-key GLOB ...] [--normalise-numbering]
+        [--ignore GLOB ...] [--ignore-key GLOB ...] [--mask REGEX ...] [--normalise-numbering]
         [--no-docx-text] [--show 5] [--out summary.md]
 
 Files are paired by their path relative to each folder and compared by kind:
@@ -24,6 +24,7 @@ The words must match exactly and each number within tolerance: a pair passes whe
 ``|a - b| <= abs`` or ``|a - b| <= rel * max(|a|, |b|)``. Dates, times, financial and calendar
 years and quarters inside text (``2026-03-31``, ``08:00``, ``2025-26``, ``2026Q3``, ``2026``)
 are words, not numbers, so a year can never pass as "within rounding" of the next.
+``--mask REGEX`` blanks what is expected to differ between runs (a run's time of day).
 
 Prints a markdown summary (per file: cells compared, equal, within tolerance, different, the
 largest relative difference and the first few differences), writes it to ``--out`` when given
@@ -92,11 +93,15 @@ class Tolerance:
         Absolute tolerance, in the numbers' own unit.
     normalise_numbering : bool
         Strip a leading "Table n:" / "Figure n:" from text before comparing.
+    masks : tuple of str
+        Regular expressions: the parts of any text they match are replaced by ``<masked>`` on
+        both sides before comparing (run times, timestamps, paths).
     """
 
     rel: float = 0.005
     abs: float = 1e-6
     normalise_numbering: bool = False
+    masks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -222,6 +227,19 @@ def strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text, count=1)
 
 
+def normalise_text(text: str, tol: Tolerance) -> str:
+    """``text`` as compared: numbering stripped when asked, the masks' matches replaced.
+
+    >>> normalise_text("Produced 02/12/2026 02:26 by", Tolerance(masks=(r"\\d\\d:\\d\\d",)))
+    'Produced 02/12/2026 <masked> by'
+    """
+    if tol.normalise_numbering:
+        text = strip_numbering(text)
+    for mask in tol.masks:
+        text = re.sub(mask, "<masked>", text)
+    return text
+
+
 def parse_number(text: str) -> float | None:
     """The number a whole text cell holds ("1,234", "-0.5", "1e-3"), else None.
 
@@ -283,10 +301,10 @@ def compare_values(a: Any, b: Any, tol: Tolerance) -> tuple[str, float]:
     ...                normalise_numbering=True))
     ('equal', 0.0)
     """
-    if isinstance(a, str) and tol.normalise_numbering:
-        a = strip_numbering(a)
-    if isinstance(b, str) and tol.normalise_numbering:
-        b = strip_numbering(b)
+    if isinstance(a, str):
+        a = normalise_text(a, tol)
+    if isinstance(b, str):
+        b = normalise_text(b, tol)
     if _is_number(a) and isinstance(b, str) and parse_number(b) is not None:
         b = parse_number(b)
     if _is_number(b) and isinstance(a, str) and parse_number(a) is not None:
@@ -506,8 +524,7 @@ def compare_lines(lines_a: Sequence[str], lines_b: Sequence[str], tally: Tally, 
     """
 
     def key(line: str) -> str:
-        text = strip_numbering(line) if tally.tol.normalise_numbering else line
-        return split_numbers(text)[0]
+        return split_numbers(normalise_text(line, tally.tol))[0]
 
     matcher = difflib.SequenceMatcher(
         None, [key(x) for x in lines_a], [key(x) for x in lines_b], autojunk=False
@@ -720,7 +737,8 @@ def summary_markdown(
         f"- before: `{before}`",
         f"- after: `{after}`",
         f"- tolerance: rel {tol.rel:g}, abs {tol.abs:g}"
-        + ("; table/figure numbering ignored" if tol.normalise_numbering else ""),
+        + ("; table/figure numbering ignored" if tol.normalise_numbering else "")
+        + "".join(f"; masked `{m}`" for m in tol.masks),
         f"- **{verdict}**: {len(results)} files, {len(failed)} failing; {total.compared} values "
         f"compared, {total.equal} equal, {total.within} within tolerance, "
         f"{total.different} different; largest relative difference {total.max_rel:.3g}",
@@ -771,6 +789,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out JSON paths that match, e.g. '$.store' or '*.created_at' (repeat)",
     )  # fmt: skip
     p.add_argument(
+        "--mask", action="append", default=[], metavar="REGEX",
+        help="replace what this matches in any text on both sides before comparing (repeat)",
+    )  # fmt: skip
+    p.add_argument(
         "--normalise-numbering", action="store_true",
         help="strip leading 'Table n:'/'Figure n:' from text; pair numbered sheets by title",
     )  # fmt: skip
@@ -795,6 +817,11 @@ def check_args(args: argparse.Namespace) -> None:
             raise InputError(f"--{name} must be a number >= 0, not {value}")
     if args.show < 0:
         raise InputError(f"--show must be >= 0, not {args.show}")
+    for mask in args.mask:
+        try:
+            re.compile(mask)
+        except re.error as exc:
+            raise InputError(f"--mask {mask!r} is not a regular expression: {exc}") from exc
 
 
 def main(argv: Sequence[str] | None = None, echo: Callable[[str], Any] = print) -> int:
@@ -802,7 +829,7 @@ def main(argv: Sequence[str] | None = None, echo: Callable[[str], Any] = print) 
     try:
         args = build_parser().parse_args(argv)
         check_args(args)
-        tol = Tolerance(args.rel, args.abs, args.normalise_numbering)
+        tol = Tolerance(args.rel, args.abs, args.normalise_numbering, tuple(args.mask))
         results = compare_dirs(
             args.before, args.after, tol, args.ignore, args.ignore_key, args.docx_text
         )

@@ -211,6 +211,33 @@ def test_png_difference_is_reported_but_never_fails(before: Path, tmp_path: Path
     assert "80.00% of pixels identical (10x10)" in summary
 
 
+def write_html(root: Path, produced: str, contacts: str) -> None:
+    """A report page: visible text, a style and a script that are not text."""
+    (root / "q" / "report.html").write_text(
+        f"<html><head><style>p {{ margin: 0 }}</style><script>var n = 1;</script></head>"
+        f"<body><p>Produced {produced} by mashdemand</p><h2>Demand</h2>"
+        f"<p>The hub received <b>{contacts}</b> contacts.</p></body></html>",
+        encoding="utf-8",
+    )
+
+
+def test_html_text_is_compared_and_masks_blank_what_may_differ(
+    before: Path, tmp_path: Path
+) -> None:
+    write_html(before, "02/12/2026 02:26", "60,680")
+    after = write_outputs(tmp_path / "after")
+    write_html(after, "02/12/2026 02:39", "60,690")
+    code, summary = run(before, after)
+    assert code == 1
+    # Five text runs; the count is within rounding, the time of day is not a number.
+    assert row_of(summary, "report.html")[2:7] == ["differs", "5", "3", "1", "1"]
+    assert "text line 1: 'Produced 02/12/2026 02:26 by mashdemand' -> " in summary
+    code, summary = run(before, after, "--mask", r"Produced [\d/: ]+")
+    assert code == 0
+    assert row_of(summary, "report.html")[2:7] == ["within", "5", "4", "1", "0"]
+    assert "masked `Produced [\\d/: ]+`" in summary
+
+
 def test_years_and_dates_in_text_are_words_not_numbers() -> None:
     tol = co.Tolerance(rel=0.01)
     assert co.compare_values("FY 2025-26", "FY 2026-27", tol)[0] == "different"
@@ -230,6 +257,7 @@ def test_years_and_dates_in_text_are_words_not_numbers() -> None:
         (["{tmp}", "{tmp}", "--rel", "-1"], "--rel must be a number >= 0"),
         (["{tmp}", "{tmp}", "--rel", "abc"], "argument --rel: invalid float value"),
         (["{tmp}"], "the following arguments are required: after"),
+        (["{tmp}", "{tmp}", "--mask", "("], "--mask '(' is not a regular expression"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
