@@ -122,6 +122,7 @@ class FileResult:
     differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     status: str = ""
+    largest: str = ""
 
     @property
     def failed(self) -> bool:
@@ -140,12 +141,15 @@ class Tally:
     different: int = 0
     max_rel: float = 0.0
     differences: list[str] = field(default_factory=list)
+    largest: str = ""
 
     def add(self, where: str, a: Any, b: Any) -> None:
         """Compare one pair of values found at ``where`` and count the outcome."""
         verdict, rel = compare_values(a, b, self.tol)
         self.compared += 1
-        self.max_rel = max(self.max_rel, rel)
+        if rel > self.max_rel:
+            self.max_rel = rel
+            self.largest = f"{where}: {_show(a)} -> {_show(b)}"
         if verdict == "equal":
             self.equal += 1
         elif verdict == "within":
@@ -171,14 +175,15 @@ class Tally:
         return FileResult(
             path,
             kind,
-            self.compared,
-            self.equal,
-            self.within,
-            self.different,
-            self.max_rel,
-            self.differences,
-            list(notes),
-            status,
+            compared=self.compared,
+            equal=self.equal,
+            within=self.within,
+            different=self.different,
+            max_rel=self.max_rel,
+            differences=self.differences,
+            notes=list(notes),
+            status=status,
+            largest=self.largest,
         )
 
 
@@ -751,12 +756,14 @@ def summary_markdown(
             f"| {_cell(r.path)} | {r.kind} | {r.status} | {r.compared} | {r.equal} | {r.within} "
             f"| {r.different} | {r.max_rel:.3g} |"
         )
-    details = [r for r in results if r.differences or r.notes]
+    details = [r for r in results if r.differences or r.notes or r.largest]
     if details:
         lines += ["", "## Details"]
     for r in details:
         lines += ["", f"### {r.path} ({r.status})"]
         lines += [f"- note: {_cell(n)}" for n in r.notes]
+        if r.largest:
+            lines.append(f"- largest relative difference ({r.max_rel:.3g}): `{r.largest}`")
         lines += [f"- `{d}`" for d in r.differences[:show]]
         if len(r.differences) > show:
             lines.append(f"- ... and {len(r.differences) - show} more")

@@ -131,6 +131,7 @@ def test_numbers_within_tolerance_pass(before: Path, tmp_path: Path) -> None:
     assert row_of(summary, "report.json")[2:7] == ["within", "6", "5", "1", "0"]
     assert row_of(summary, "staffing.csv")[2:7] == ["within", "9", "8", "1", "0"]
     assert float(row_of(summary, "report.json")[7]) == pytest.approx(20 / 60700, rel=1e-2)
+    assert "largest relative difference (0.000329): `$.quarter_contacts: 60680 -> 60700`" in summary
     # The same change fails once the tolerance is tighter than it.
     assert run(before, after, "--rel", "1e-4")[0] == 1
 
