@@ -56,9 +56,11 @@ class ETS(Forecaster):
 
     The initial states come from the heuristic of Hyndman & Athanasopoulos (2019, section 2.6:
     a classical decomposition of the first few seasons) rather than being estimated with the
-    smoothing parameters: several times faster on long daily series and, on the benchmark
-    suite, as accurate. A series too short for the heuristic (:func:`heuristic_fits`), or a
-    heuristic fit that fails, is fitted with estimated initial states instead (:meth:`_try_fit`).
+    smoothing parameters: about seven times fewer CPU seconds per daily fit and, on the five
+    daily data sets of ``benchmarks/forecast.py``, no MASE cell more than 0.6% worse (most
+    better) than with estimated states. A series too short for the heuristic
+    (:func:`heuristic_fits`), or a heuristic fit that fails, is fitted with estimated initial
+    states instead (:meth:`_try_fit`).
 
     Parameters
     ----------
