@@ -292,3 +292,41 @@ def test_adjusted_members_at_least_as_accurate_on_a_yearly_cycle(name: str) -> N
     """The synthetic panel has a +-15% yearly sine: the adjusted member is no worse."""
     actual = split("day")[2]
     assert mae(fitted_adjusted(name)[2], actual) <= 1.02 * mae(fitted(name, "day")[2], actual)
+
+
+# --- ETS initial states (issue 12: cheaper fits, same accuracy) ------------------------------
+def _ets_fit_cpu(initialization: str) -> tuple[float, float, object]:
+    """(holdout MAE, CPU seconds of the fit, fitted ETS) on the daily synthetic panel."""
+    from mashdemand.forecast.models.ets import ETS
+
+    train, X, actual = split("day", features=False)
+    model = ETS(freq="day", initialization=initialization)
+    t0 = time.process_time()
+    model.fit(train)
+    cpu = time.process_time() - t0
+    return mae(model.predict(HORIZON["day"]), actual), cpu, model
+
+
+def test_ets_heuristic_start_is_as_accurate_as_estimated_and_faster() -> None:
+    """Weekly pattern, trend and yearly cycle known: the heuristic start loses nothing."""
+    est_mae, est_cpu, _ = _ets_fit_cpu("estimated")
+    heu_mae, heu_cpu, model = _ets_fit_cpu("heuristic")
+    assert all(s[1].model.initialization_method == "heuristic" for s in model.models_.values())
+    assert heu_mae <= 1.05 * est_mae
+    # ~10x fewer CPU seconds measured; 0.6 leaves room for a noisy machine.
+    assert heu_cpu < 0.6 * est_cpu
+
+
+def test_ets_short_series_falls_back_to_estimated_start() -> None:
+    """Three weeks are too few for the heuristic: the estimated start, same forecast."""
+    from mashdemand.forecast.models.ets import ETS, heuristic_fits
+
+    train = split("day", features=False)[0]
+    short = train.groupby(UID).tail(21).reset_index(drop=True)
+    assert not heuristic_fits(21, {"seasonal": "add", "seasonal_periods": 7})
+    heu = ETS(freq="day", initialization="heuristic").fit(short)
+    est = ETS(freq="day", initialization="estimated").fit(short)
+    for kind, res, spec in heu.models_.values():
+        assert kind == "ets" and spec.get("seasonal") == "add"
+        assert res.model.initialization_method == "estimated"
+    np.testing.assert_allclose(heu.predict(14)["yhat"], est.predict(14)["yhat"], rtol=1e-12)

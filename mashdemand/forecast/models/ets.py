@@ -14,6 +14,36 @@ from mashdemand.forecast.base import Forecaster, Y
 from mashdemand.forecast.models._common import normal_frame
 from mashdemand.threads import single_threaded_fit
 
+#: Fewest full seasons (and periods) before the heuristic start is trusted: statsmodels needs
+#: two seasons and ``10 + 2 * (m // 2)`` periods; with fewer than four seasons the first-seasons
+#: decomposition is noisy, and estimating the start is cheap on so short a series anyway.
+HEURISTIC_MIN_SEASONS = 4
+HEURISTIC_MIN_PERIODS = 20
+
+
+def heuristic_fits(n: int, spec: dict[str, Any]) -> bool:
+    """Whether ``n`` periods are enough for the heuristic initial states of ETS ``spec``.
+
+    Parameters
+    ----------
+    n : int
+        Periods in the training series.
+    spec : dict
+        ETSModel keywords; ``seasonal_periods`` is the season length when seasonal.
+
+    Examples
+    --------
+    >>> heuristic_fits(365, {"seasonal": "add", "seasonal_periods": 7})
+    True
+    >>> heuristic_fits(27, {"seasonal": "add", "seasonal_periods": 7})
+    False
+    >>> heuristic_fits(15, {"trend": "add"})
+    False
+    """
+    m = int(spec.get("seasonal_periods") or 1) if spec.get("seasonal") else 1
+    need = max(HEURISTIC_MIN_PERIODS, HEURISTIC_MIN_SEASONS * m, 10 + 2 * (m // 2))
+    return n >= need
+
 
 @single_threaded_fit
 class ETS(Forecaster):
@@ -23,6 +53,14 @@ class ETS(Forecaster):
     least ``min_seasons`` full seasons and ``m > 1``; a damped trend only with at least
     ``min_trend`` periods; otherwise simple exponential smoothing. A fit that fails falls back
     to the next simpler model. Intervals are the model's analytical ones [contacts/period].
+
+    The initial states come from the heuristic of Hyndman & Athanasopoulos (2019, section 2.6:
+    a classical decomposition of the first few seasons) rather than being estimated with the
+    smoothing parameters: about seven times fewer CPU seconds per daily fit and, on the five
+    daily data sets of ``benchmarks/forecast.py``, no MASE cell more than 0.6% worse (most
+    better) than with estimated states. A series too short for the heuristic
+    (:func:`heuristic_fits`), or a heuristic fit that fails, is fitted with estimated initial
+    states instead (:meth:`_try_fit`).
 
     Parameters
     ----------
@@ -40,6 +78,9 @@ class ETS(Forecaster):
         Fit on at most this many latest periods (speed for long daily series).
     maxiter : int
         Optimiser iterations.
+    initialization : {"heuristic", "estimated"}
+        How the initial level, trend and seasonal states are found (statsmodels'
+        ``initialization_method``); ``"heuristic"`` falls back to ``"estimated"`` as above.
     """
 
     def __init__(
@@ -53,6 +94,7 @@ class ETS(Forecaster):
         min_trend: int = 8,
         max_train: int | None = 4 * 365,
         maxiter: int = 200,
+        initialization: str = "heuristic",
     ) -> None:
         super().__init__(freq=freq, season_length=season_length)
         self.damped = damped
@@ -61,6 +103,7 @@ class ETS(Forecaster):
         self.min_trend = min_trend
         self.max_train = max_train
         self.maxiter = maxiter
+        self.initialization = initialization
 
     def _specs(self, n: int) -> list[dict[str, Any]]:
         seasonal = self.m > 1 and n >= self.min_seasons * self.m + 2
@@ -85,17 +128,33 @@ class ETS(Forecaster):
         for spec in self._specs(len(z)):
             if spec.get("seasonal"):
                 spec["seasonal_periods"] = self.m
+            res = self._try_fit(z, spec)
+            if res is not None:
+                return ("ets", res, spec)
+        return ("const", float(z[-1]), float(np.std(np.diff(z))))  # pragma: no cover
+
+    def _try_fit(self, z: np.ndarray, spec: dict[str, Any]) -> Any:
+        """Fit one ETS ``spec`` to ``z``: heuristic start if asked and possible, else estimated.
+
+        Returns the statsmodels results, or ``None`` if no initialisation gives a fit with a
+        finite one-step forecast.
+        """
+        methods = ["estimated"]
+        if self.initialization == "heuristic" and heuristic_fits(len(z), spec):
+            methods.insert(0, "heuristic")
+        for method in methods:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = ETSModel(pd.Series(z), error="add", **spec).fit(
-                        disp=False, maxiter=self.maxiter
+                    model = ETSModel(
+                        pd.Series(z), error="add", initialization_method=method, **spec
                     )
-                if np.all(np.isfinite(res.forecast(1))):
-                    return ("ets", res, spec)
+                    res = model.fit(disp=False, maxiter=self.maxiter)
+                    if np.all(np.isfinite(res.forecast(1))):
+                        return res
             except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - data dependent
                 continue
-        return ("const", float(z[-1]), float(np.std(np.diff(z))))  # pragma: no cover
+        return None
 
     def _predict_one(
         self,
