@@ -213,7 +213,7 @@ def main() -> None:
     contacts = sample_contacts()
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
-    plan = plan_staffing(fc, contacts, cfg, jobs=args.jobs)
+    plan = plan_staffing(fc, contacts, cfg, n_jobs=args.jobs)
     t_plan = time.perf_counter() - t0
     s = plan.summary
     n_cells = s[["hub", "quarter"]].drop_duplicates().shape[0]
@@ -221,14 +221,14 @@ def main() -> None:
 
     print("3. verify ...", flush=True)
     t0 = time.perf_counter()
-    ver = plan.verify(jobs=args.jobs)
+    ver = plan.verify(n_jobs=args.jobs)
     t_ver = time.perf_counter() - t0
     print(f"verify: {int(ver['met'].sum())}/{len(ver)} met in {t_ver:.1f} s", flush=True)
     rpa = None
     t_rpa = 0.0
     if not args.quick:
         t0 = time.perf_counter()
-        rpa = plan.rpa(0.10, jobs=args.jobs)
+        rpa = plan.rpa(0.10, n_jobs=args.jobs)
         t_rpa = time.perf_counter() - t0
     figs = figures(plan, ver)
 

@@ -289,7 +289,7 @@ def staffing(
         ),
     ] = True,
     seed: Annotated[int, typer.Option(help="Seed for the re-simulation.")] = staffing_defaults.SEED,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = staffing_defaults.JOBS,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = staffing_defaults.N_JOBS,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
 ) -> None:
     """Staff, rosters and operating hours that meet the MASH timeliness standards.
@@ -319,14 +319,14 @@ def staffing(
         if options:
             cfg = cfg.with_options([o.strip() for o in options.split(",") if o.strip()])
         recs = load_contacts(paths=contacts or None, store=store, mapping=mapping)
-        plan = plan_staffing(fc, recs, cfg, quantile=quantile, seed=seed, jobs=jobs, progress=True)
+        plan = plan_staffing(fc, recs, cfg, quantile=quantile, seed=seed, n_jobs=jobs, progress=True)
         plan.to_csv(out, roster_out)
         if cover_out is not None:
             cover_out.parent.mkdir(parents=True, exist_ok=True)
             from mashdemand.cells import to_csv
 
             to_csv(plan.weekend_cover, cover_out, index=False)
-        checked = plan.verify(jobs=jobs) if verify else None
+        checked = plan.verify(n_jobs=jobs) if verify else None
     typer.echo(format_staffing(plan.summary, checked))
     typer.echo(f"wrote {out}" + (f" and {roster_out}" if roster_out else ""))
 

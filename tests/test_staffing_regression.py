@@ -109,9 +109,9 @@ def test_worker_processes_give_the_same_plan(plan) -> None:
     """Two workers (one pool, started once, for the plan and its verification) give the
     numbers of the in-process run."""
     in_process = plan.verify(replications=1)
-    par = plan_staffing(synthetic_forecast(), None, load_config(), seed=3, jobs=2)
+    par = plan_staffing(synthetic_forecast(), None, load_config(), seed=3, n_jobs=2)
     pool = plan_module._pool(2)
-    checked = par.verify(replications=1, jobs=2)
+    checked = par.verify(replications=1, n_jobs=2)
     assert plan_module._pool(2) is pool  # reused, not started again
     pd.testing.assert_frame_equal(par.summary, plan.summary)
     pd.testing.assert_frame_equal(par.roster, plan.roster)
@@ -147,13 +147,13 @@ def test_code_defaults_are_defined_once() -> None:
     assert sig["quantile"].default == defaults.QUANTILE == 0.8
     assert inspect.signature(planning_counts).parameters["quantile"].default == defaults.QUANTILE
     assert sig["seed"].default == defaults.SEED
-    assert sig["jobs"].default == defaults.JOBS
+    assert sig["n_jobs"].default == defaults.N_JOBS
     cmd = inspect.signature(cli.staffing).parameters
     assert cmd["quantile"].default == defaults.QUANTILE
     assert cmd["seed"].default == defaults.SEED
-    assert cmd["jobs"].default == defaults.JOBS
+    assert cmd["jobs"].default == defaults.N_JOBS
     verify = inspect.signature(plan_module.StaffingPlan.verify).parameters
-    assert verify["jobs"].default == defaults.JOBS
+    assert verify["n_jobs"].default == defaults.N_JOBS
     assert verify["replications"].default is None  # the config's [simulation] replications
 
 

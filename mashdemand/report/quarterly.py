@@ -464,8 +464,8 @@ def build_quarterly(
     plan_quarters = [str(p) for p in whole_periods(first, last, "Q")]
     # Arrival profiles from the record-level contacts up to the end of the quarter.
     recs = profile_contacts(store, until=q1, hubs=record_hubs) if record_hubs else None
-    plan = plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=plan_quarters)
-    checked = plan.verify(jobs=jobs)
+    plan = plan_staffing(fc_hubs, recs, cfg, n_jobs=jobs, quarters=plan_quarters)
+    checked = plan.verify(n_jobs=jobs)
     notes += plan.notes
     tables.update(_staffing_tables(plan, checked, cfg))
     bar.update()

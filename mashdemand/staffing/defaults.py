@@ -10,7 +10,7 @@ nothing, so the command line can read it without loading pandas.
 
 from __future__ import annotations
 
-__all__ = ["JOBS", "QUANTILE", "SEED"]
+__all__ = ["N_JOBS", "QUANTILE", "SEED"]
 
 #: Planning quantile of the forecast when none is given (P80): each day is planned at
 #: ``yhat + z(0.8) x (hi80 - yhat) / z(0.9)``.
@@ -21,4 +21,4 @@ QUANTILE: float = 0.8
 SEED: int = 0
 
 #: Worker processes for planning, verification and RPA scenarios when none are given.
-JOBS: int = 1
+N_JOBS: int = 1

@@ -351,16 +351,16 @@ def _verify_cell(
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    """The shared pool of ``jobs`` worker processes, each with one native thread (the
+def _pool(n_jobs: int) -> ProcessPoolExecutor:
+    """The shared pool of ``n_jobs`` worker processes, each with one native thread (the
     parallelism is across cells, not inside them); shut down at exit."""
-    if jobs not in _POOLS:
-        _POOLS[jobs] = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker)
-    return _POOLS[jobs]
+    if n_jobs not in _POOLS:
+        _POOLS[n_jobs] = ProcessPoolExecutor(max_workers=n_jobs, initializer=init_worker)
+    return _POOLS[n_jobs]
 
 
-def _run(tasks: list[tuple], fn, jobs: int, progress: bool, desc: str) -> list:
-    """``fn(*task)`` for every task, in order: in ``jobs`` worker processes when there is more
+def _run(tasks: list[tuple], fn, n_jobs: int, progress: bool, desc: str) -> list:
+    """``fn(*task)`` for every task, in order: in ``n_jobs`` worker processes when there is more
     than one task, else here."""
     bar = None
     if progress:
@@ -368,14 +368,14 @@ def _run(tasks: list[tuple], fn, jobs: int, progress: bool, desc: str) -> list:
 
         bar = tqdm(total=len(tasks), desc=desc, unit="cell")
     out = []
-    if jobs > 1 and len(tasks) > 1:
+    if n_jobs > 1 and len(tasks) > 1:
         try:
-            for res in _pool(jobs).map(fn, *zip(*tasks, strict=True), chunksize=1):
+            for res in _pool(n_jobs).map(fn, *zip(*tasks, strict=True), chunksize=1):
                 out.append(res)
                 if bar:
                     bar.update()
         except BrokenProcessPool:
-            del _POOLS[jobs]  # a worker died: the next call starts a new pool
+            del _POOLS[n_jobs]  # a worker died: the next call starts a new pool
             raise
     else:
         for t in tasks:
@@ -459,7 +459,7 @@ class StaffingPlan:
         self,
         seed: int | None = None,
         replications: int | None = None,
-        jobs: int = defaults.JOBS,
+        n_jobs: int = defaults.N_JOBS,
         progress: bool = False,
     ) -> pd.DataFrame:
         """Re-simulate each recommended roster contact by contact with fresh random arrivals
@@ -485,11 +485,11 @@ class StaffingPlan:
                     reps,
                 )
             )
-        rows = _run(tasks, _verify_cell, jobs, progress, "verify")
+        rows = _run(tasks, _verify_cell, n_jobs, progress, "verify")
         return pd.DataFrame(rows)
 
     def rpa(
-        self, extra_share: float, jobs: int = defaults.JOBS, progress: bool = False
+        self, extra_share: float, n_jobs: int = defaults.N_JOBS, progress: bool = False
     ) -> pd.DataFrame:
         """FTE released by RPA running a further ``extra_share`` of research checks.
 
@@ -513,7 +513,7 @@ class StaffingPlan:
             new = dataclasses.replace(cell, rate=rate, work=work)
             opt = self._recommended_option(hub, quarter)
             tasks.append((new, cfg.options[opt], cfg))
-        results = _run(tasks, _rpa_cell, jobs, progress, "rpa")
+        results = _run(tasks, _rpa_cell, n_jobs, progress, "rpa")
         rows = []
         base = self.summary.set_index([schema.HUB, QUARTER, OPTION])
         for (hub, quarter), res in zip(sorted(self._cells), results, strict=True):
@@ -669,7 +669,7 @@ def plan_staffing(
     *,
     quantile: float = defaults.QUANTILE,
     seed: int = defaults.SEED,
-    jobs: int = defaults.JOBS,
+    n_jobs: int = defaults.N_JOBS,
     progress: bool = False,
     quarters: Iterable[str] | None = None,
 ) -> StaffingPlan:
@@ -691,7 +691,7 @@ def plan_staffing(
         Planning quantile of the forecast (default P80).
     seed : int
         Seed for the random replications of :meth:`StaffingPlan.verify`.
-    jobs : int
+    n_jobs : int
         Worker processes (one hub and quarter per task).
     progress : bool
         Show a progress bar.
@@ -731,7 +731,7 @@ def plan_staffing(
     cells, more = build_cells(planned, profiles, config, hubs, quarters)
     notes += more
     tasks = [(cell, config) for cell in cells.values()]
-    results = _run(tasks, solve_cell, jobs, progress, "staffing")
+    results = _run(tasks, solve_cell, n_jobs, progress, "staffing")
     rows, roster_rows, cover_rows = [], [], []
     for res in results:
         rows += res["rows"]

@@ -250,7 +250,7 @@ def plan_workforce(
 
     fc_hubs, quarters = workforce_forecast(principal, fys)
     recs = profile_contacts(store, hubs=list(record_hubs)) if record_hubs else None
-    return plan_staffing(fc_hubs, recs, cfg, jobs=jobs, quarters=quarters), quarters
+    return plan_staffing(fc_hubs, recs, cfg, n_jobs=jobs, quarters=quarters), quarters
 
 
 # --- the tables -------------------------------------------------------------------------------
