@@ -332,6 +332,8 @@ class ForecastResult:
     near_term: ForecastResult | None = None
     seconds: float = 0.0
     created_at: str = field(default_factory=lambda: pd.Timestamp.now(tz="UTC").isoformat())
+    # What with_scenario and as_of reuse (in memory only, never saved).
+    _state: _State | None = field(default=None, repr=False, compare=False)
 
     @property
     def data_window(self) -> tuple[str, str]:
@@ -669,47 +671,173 @@ def forecast(
     ForecastResult
     """
     t0 = time.perf_counter()
-    from mashdemand.forecast import backtest as bt
-    from mashdemand.forecast import ensemble, intervals, metrics, reconcile
-    from mashdemand.forecast.adjust import adjust_candidates
+    prep = prepare(
+        history, until, freq, history_freq, by, population, housing, scenario, calendar,
+        models, reconciliation, level, n_jobs,
+    )  # fmt: skip
+    candidates = candidate_models(prep)
+    if backtest:
+        plan = backtest_plan or BACKTEST_PLAN[prep.args.freq]
+        ens = weigh_ensemble(prep, backtest_candidates(prep, candidates, plan, show_progress))
+    else:
+        ens = equal_weights(prep, candidates)
+    base = fit_ensemble(prep, candidates, ens)
+    near = None
+    if align_daily and prep.args.history_freq == "day" and prep.args.freq != "day":
+        near = _near_term(prep, base, near_term_days, backtest, show_progress)
+    frame = finish(prep, ens, base, prep.scenario, near)
+    return _result(_State(prep, candidates, ens, base), frame, near, time.perf_counter() - t0)
+
+
+# --- the steps ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prepared:
+    """The checked arguments and the series, ready to fit (:func:`prepare`).
+
+    Attributes
+    ----------
+    args : _Arguments
+        The checked, normalised arguments.
+    scenario : Scenario
+        The scenario asked for; its housing delivery is in the features.
+    names : tuple of str
+        The candidate models asked for (the default set of the period when none).
+    history : pd.DataFrame
+        The history with absent periods filled in, at ``history_freq`` [contacts/period].
+    panel : pd.DataFrame
+        Every series (splits, hubs, ``ALL``) at ``freq``: ``unique_id, ds, y``, zero-filled.
+    train, future : pd.DataFrame
+        The distinct series with their features, over the history and over the horizon.
+    copies : dict
+        Series id -> the id of the identical series fitted in its place.
+    h : int
+        Periods to forecast.
+    population, housing : pd.DataFrame or None
+        The drivers as given (the models see the principal population).
+    """
+
+    args: _Arguments
+    scenario: Scenario
+    names: tuple[str, ...]
+    history: pd.DataFrame
+    panel: pd.DataFrame
+    train: pd.DataFrame
+    future: pd.DataFrame
+    copies: dict[str, str]
+    h: int
+    population: pd.DataFrame | None = None
+    housing: pd.DataFrame | None = None
+
+    @property
+    def m(self) -> int:
+        """Season length of ``freq`` [periods]."""
+        return SEASON_LENGTH[self.args.freq]
+
+    def hierarchy(self):
+        """The summing structure of the panel (:func:`~mashdemand.forecast.reconcile.hierarchy`)."""
+        from mashdemand.forecast import reconcile
+
+        return reconcile.hierarchy(_bottom_ids(self.panel, self.args.by))
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """How the candidates are combined, and what the backtest said of them.
+
+    Attributes
+    ----------
+    weights : pd.DataFrame
+        ``unique_id, model, weight`` (and horizon buckets when weighted by horizon).
+    reconciliation : str
+        The reconciliation method used (``auto`` resolved).
+    scores : dict or None
+        Backtest MASE of every reconciliation method when ``auto`` chose.
+    calibrator : ConformalCalibrator or None
+        Interval calibration from the ensemble's backtest errors.
+    cv : pd.DataFrame or None
+        Backtest forecasts of every model and of the ensemble, on the windows scored.
+    evaluation : metrics.EvaluationResult or None
+        The backtest tables.
+    cvs : dict or None
+        Each candidate's own backtest forecasts (all windows), by model name.
+    """
+
+    weights: pd.DataFrame
+    reconciliation: str
+    scores: dict[str, float] | None = None
+    calibrator: Any = None
+    cv: pd.DataFrame | None = None
+    evaluation: Any = None
+    cvs: dict[str, pd.DataFrame] | None = None
+
+
+@dataclass(frozen=True)
+class _State:
+    """What :meth:`ForecastResult.with_scenario` and :meth:`ForecastResult.as_of` reuse
+    (held in memory only; a result reloaded from JSON has none)."""
+
+    prepared: Prepared
+    candidates: dict[str, Any]
+    ensemble: Ensemble
+    base: pd.DataFrame
+
+
+def prepare(
+    history: pd.DataFrame,
+    until: object,
+    freq: object = None,
+    history_freq: object = "day",
+    by: object = (),
+    population: pd.DataFrame | None = None,
+    housing: pd.DataFrame | None = None,
+    scenario: Scenario | str | None = None,
+    calendar: object = "england-and-wales",
+    models: object = None,
+    reconciliation: object = "auto",
+    level: object = LEVELS,
+    n_jobs: object = 2,
+) -> Prepared:
+    """Check the arguments, build every series and its features (see :func:`forecast`).
+
+    Raises
+    ------
+    ForecastError
+        One line naming the argument, or saying why the history cannot support the forecast.
+    """
     from mashdemand.forecast.features import make_features
-    from mashdemand.forecast.models import default_candidates, make_model
+    from mashdemand.forecast.models import default_candidates
 
     args = _check_arguments(
         until, freq, history_freq, by, models, reconciliation, n_jobs, level, calendar
     )
-    until, freq, history_freq, by = args.until, args.freq, args.history_freq, args.by
-    models, reconciliation = args.models, args.reconciliation
-    n_jobs, level = args.n_jobs, args.level
+    freq, by = args.freq, args.by
     scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
-    if FREQ_ORDER.index(freq) < FREQ_ORDER.index(history_freq):
+    if FREQ_ORDER.index(freq) < FREQ_ORDER.index(args.history_freq):
         raise ForecastError(
-            f"cannot forecast by {freq} from a history by {history_freq}; choose freq "
-            f"{history_freq} or coarser"
+            f"cannot forecast by {freq} from a history by {args.history_freq}; choose freq "
+            f"{args.history_freq} or coarser"
         )
     schema.validate_counts(history)
     missing = [c for c in by if c not in history.columns]
     if missing:
         raise ForecastError(f"history has no {', '.join(missing)} column to split by")
     # Periods absent from the history: zero for a small series, else a gap to fill in.
-    history = fill_missing(history, history_freq, by)
-    counts = history if freq == history_freq else aggregate(history, freq, by)
+    history = fill_missing(history, args.history_freq, by)
+    counts = history if freq == args.history_freq else aggregate(history, freq, by)
     if counts.empty:
         raise ForecastError(f"history has no complete {freq} period")
     panel = _fill_gaps(build_panel(counts, by), freq)
     last = panel[DS].max()
-    h = horizon(last, until, freq)
+    h = horizon(last, args.until, freq)
     if h <= 0:
         raise ForecastError(
-            f"until {until:%d/%m/%Y} is not after the history's last {freq} ({last:%d/%m/%Y})"
+            f"until {args.until:%d/%m/%Y} is not after the history's last {freq} ({last:%d/%m/%Y})"
         )
-    m = SEASON_LENGTH[freq]
     lengths = panel.groupby(UID).size()
-    if (lengths < max(2 * m, 4)).any() and freq == "day":
-        short = lengths[lengths < 2 * m].index.tolist()
+    if (lengths < max(2 * SEASON_LENGTH[freq], 4)).any() and freq == "day":
+        short = lengths[lengths < 2 * SEASON_LENGTH[freq]].index.tolist()
         raise ForecastError(f"too little history for {', '.join(short[:3])}: need 2 weeks")
 
-    hub_of = {u: u.split(SEP)[0] for u in panel[UID].unique()}
     future = pd.concat(
         [
             pd.DataFrame({UID: u, DS: future_dates(g[DS].max(), h, freq)})
@@ -717,11 +845,10 @@ def forecast(
         ],
         ignore_index=True,
     )
-    grid = pd.concat([panel[[UID, DS]], future], ignore_index=True)
     feats = make_features(
-        grid,
+        pd.concat([panel[[UID, DS]], future], ignore_index=True),
         freq,
-        hub_of=hub_of,
+        hub_of={u: u.split(SEP)[0] for u in panel[UID].unique()},
         # Models see the principal population; a population variant is applied afterwards as
         # the ratio of its population to the principal's (contacts per resident unchanged), so
         # the scenario moves the forecast whichever models the backtest chose.
@@ -734,123 +861,180 @@ def forecast(
     # A series identical to another (ALL of a one-hub force, a hub with one split) is fitted
     # once; its backtest and forecast are copies.
     copies = distinct_series(train)
-    fit_train = train[~train[UID].isin(copies)]
-    fit_future = X_future[~X_future[UID].isin(copies)]
+    # MASHDEMAND_FAST_MODELS=1 trims the default set only.
+    names = tuple(args.models or default_candidates(DEFAULT_MODELS_BY_FREQ[freq]))
+    return Prepared(
+        args=args,
+        scenario=scen,
+        names=names,
+        history=history,
+        panel=panel,
+        train=train[~train[UID].isin(copies)],
+        future=X_future[~X_future[UID].isin(copies)],
+        copies=copies,
+        h=h,
+        population=population,
+        housing=housing,
+    )
 
-    # Every fit runs on one native thread (mashdemand.threads); the backtest's n_jobs runs
-    # cutoffs in worker processes. MASHDEMAND_FAST_MODELS=1 trims the default set only.
-    names = tuple(models or default_candidates(DEFAULT_MODELS_BY_FREQ[freq]))
-    candidates = {n: make_model(n, freq=freq) for n in names}
-    candidates = adjust_candidates(candidates, freq, default_set=models is None)
 
-    cv_all, evaluation, weights, calib = None, None, None, None
-    reconciliation_scores: dict[str, float] | None = None
-    if backtest:
-        # The backtest reaches the horizon asked where the history allows; weights and
-        # intervals are then chosen per horizon bucket from the errors at that horizon.
-        plan = bt.backtest_plan(freq, h, int(lengths.min()), backtest_plan or BACKTEST_PLAN[freq])
-        cvs = {}
-        for n, model in candidates.items():
-            cvs[n] = bt.cross_validation(
-                model,
-                fit_train,
-                h=plan.h,
-                n_windows=plan.windows,
-                step=plan.step,
-                level=level,
-                show_progress=show_progress,
-                n_jobs=n_jobs,
-            )
-            cvs[n] = copy_series(cvs[n], copies)
-        top_k, edges = min(3, len(cvs)), ensemble.WEIGHT_EDGES[freq]
-        weights = ensemble.select_weights(cvs, panel, m, top_k=top_k, edges=edges)
-        ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k, edges=edges)
-        if len(ens_cv) == 0:
-            raise ForecastError(
-                "history too short for an honest backtest of the ensemble (one window only); "
-                "forecast without the backtest or from a longer history"
-            )
-        info = reconcile.hierarchy(_bottom_ids(panel, by))
-        if reconciliation == "auto":
-            reconciliation, reconciliation_scores, ens_cv = _choose_reconciliation(
-                ens_cv, info, panel, m
-            )
-        else:
-            ens_cv = reconcile.reconcile(ens_cv, info, method=reconciliation, residuals=ens_cv)
-        if len(ens_cv) >= MIN_TO_CALIBRATE:
-            calib = intervals.calibrator_for(freq, level, MIN_PER_BUCKET).fit(ens_cv)
-            ens_cv = _honest_calibration(ens_cv, level, freq)
-        ens_cv["model"] = "ensemble"
-        cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
-        # Every model is scored on the windows the ensemble could be scored on.
-        cv_all = cv_all[cv_all["cutoff"].isin(ens_cv["cutoff"].unique())]
-        evaluation = metrics.evaluate(cv_all, panel, m, levels=level)
-    else:
-        w = 1.0 / len(candidates)
-        weights = pd.DataFrame(
-            [(u, n, w) for u in panel[UID].unique() for n in candidates],
-            columns=[UID, "model", "weight"],
-        )
+def candidate_models(prep: Prepared) -> dict[str, Any]:
+    """Unfitted candidate models by name, with the calendar and exposure step of the default
+    set (:func:`~mashdemand.forecast.adjust.adjust_candidates`)."""
+    from mashdemand.forecast.adjust import adjust_candidates
+    from mashdemand.forecast.models import make_model
 
-    fcs = {}
+    candidates = {n: make_model(n, freq=prep.args.freq) for n in prep.names}
+    return adjust_candidates(candidates, prep.args.freq, default_set=prep.args.models is None)
+
+
+def backtest_candidates(
+    prep: Prepared,
+    candidates: Mapping[str, Any],
+    plan: tuple[int, int, int],
+    show_progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Each candidate's rolling-origin backtest forecasts, copied series included.
+
+    The backtest reaches the horizon asked where the history allows (``plan`` is the period's
+    (horizon cap, windows, shortest step), :data:`BACKTEST_PLAN`). Every fit runs on one
+    native thread (mashdemand.threads); ``n_jobs`` runs cutoffs in worker processes.
+    """
+    from mashdemand.forecast import backtest as bt
+
+    shortest = int(prep.panel.groupby(UID).size().min())
+    p = bt.backtest_plan(prep.args.freq, prep.h, shortest, plan)
+    cvs = {}
     for n, model in candidates.items():
-        fcs[n] = copy_series(model.fit(fit_train).predict(h, X=fit_future, level=level), copies)
-    fc = ensemble.combine(fcs, weights)
-    if calib is not None:
-        fc = calib.apply(fc)
-    fc = finish_forecast(fc, level)
-    fc = _apply_scenario(fc, scen, history, by)
-    fc = _apply_population_variant(fc, population, scen)
-
-    if reconciliation == "auto":
-        reconciliation = "bottom_up"
-    info = reconcile.hierarchy(_bottom_ids(panel, by))
-    near = None
-    if align_daily and history_freq == "day" and freq != "day":
-        near = _near_term(
-            history,
-            fc,
-            until,
-            freq,
-            near_term_days,
-            by=by,
-            population=population,
-            housing=housing,
-            scenario=scen,
-            calendar=args.calendar,
-            models=models,
-            backtest=backtest,
-            level=level,
-            n_jobs=n_jobs,
+        cv = bt.cross_validation(
+            model,
+            prep.train,
+            h=p.h,
+            n_windows=p.windows,
+            step=p.step,
+            level=prep.args.level,
             show_progress=show_progress,
+            n_jobs=prep.args.n_jobs,
         )
-    residuals = cv_all[cv_all["model"] == "ensemble"] if cv_all is not None else None
-    if reconciliation == "mint_shrink" and residuals is None:
+        cvs[n] = copy_series(cv, prep.copies)
+    return cvs
+
+
+def weigh_ensemble(prep: Prepared, cvs: Mapping[str, pd.DataFrame]) -> Ensemble:
+    """Weights, reconciliation, interval calibration and backtest tables from the candidates'
+    backtests ``cvs`` (weights and intervals per horizon bucket, from the errors there).
+
+    Raises
+    ------
+    ForecastError
+        When the ensemble cannot be backtested honestly (one window only).
+    """
+    from mashdemand.forecast import ensemble, intervals, metrics, reconcile
+
+    freq, level, m, panel = prep.args.freq, prep.args.level, prep.m, prep.panel
+    top_k, edges = min(3, len(cvs)), ensemble.WEIGHT_EDGES[freq]
+    weights = ensemble.select_weights(cvs, panel, m, top_k=top_k, edges=edges)
+    ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k, edges=edges)
+    if len(ens_cv) == 0:
+        raise ForecastError(
+            "history too short for an honest backtest of the ensemble (one window only); "
+            "forecast without the backtest or from a longer history"
+        )
+    info = prep.hierarchy()
+    method, scores = prep.args.reconciliation, None
+    if method == "auto":
+        method, scores, ens_cv = _choose_reconciliation(ens_cv, info, panel, m)
+    else:
+        ens_cv = reconcile.reconcile(ens_cv, info, method=method, residuals=ens_cv)
+    calib = None
+    if len(ens_cv) >= MIN_TO_CALIBRATE:
+        calib = intervals.calibrator_for(freq, level, MIN_PER_BUCKET).fit(ens_cv)
+        ens_cv = _honest_calibration(ens_cv, level, freq)
+    ens_cv["model"] = "ensemble"
+    cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
+    # Every model is scored on the windows the ensemble could be scored on.
+    cv_all = cv_all[cv_all["cutoff"].isin(ens_cv["cutoff"].unique())]
+    evaluation = metrics.evaluate(cv_all, panel, m, levels=level)
+    return Ensemble(weights, method, scores, calib, cv_all, evaluation, dict(cvs))
+
+
+def equal_weights(prep: Prepared, candidates: Mapping[str, Any]) -> Ensemble:
+    """Every candidate weighted equally for every series (no backtest); models' own
+    intervals; ``bottom_up`` reconciliation for ``auto``."""
+    w = 1.0 / len(candidates)
+    weights = pd.DataFrame(
+        [(u, n, w) for u in prep.panel[UID].unique() for n in candidates],
+        columns=[UID, "model", "weight"],
+    )
+    method = prep.args.reconciliation
+    return Ensemble(weights, "bottom_up" if method == "auto" else method)
+
+
+def fit_ensemble(prep: Prepared, candidates: Mapping[str, Any], ens: Ensemble) -> pd.DataFrame:
+    """Fit every candidate on the whole history (in place) and combine their forecasts:
+    ``unique_id, ds, yhat, lo/hi``, calibrated and finished, before any scenario."""
+    from mashdemand.forecast import ensemble
+
+    level, fcs = prep.args.level, {}
+    for n, model in candidates.items():
+        fc = model.fit(prep.train).predict(prep.h, X=prep.future, level=level)
+        fcs[n] = copy_series(fc, prep.copies)
+    fc = ensemble.combine(fcs, ens.weights)
+    if ens.calibrator is not None:
+        fc = ens.calibrator.apply(fc)
+    return finish_forecast(fc, level)
+
+
+def finish(
+    prep: Prepared,
+    ens: Ensemble,
+    base: pd.DataFrame,
+    scenario: Scenario,
+    near: ForecastResult | None = None,
+) -> pd.DataFrame:
+    """The contract frame (CONTRACTS.md) of the ensemble forecast ``base`` under ``scenario``:
+    risk identification and population variant applied, reconciled, made to agree with the
+    daily ``near`` forecast where they overlap, split ids turned into columns."""
+    from mashdemand.forecast import reconcile
+
+    by, level = prep.args.by, prep.args.level
+    fc = _apply_scenario(base, scenario, prep.history, by)
+    fc = _apply_population_variant(fc, prep.population, scenario)
+    info = prep.hierarchy()
+    residuals = ens.cv[ens.cv["model"] == "ensemble"] if ens.cv is not None else None
+    if ens.reconciliation == "mint_shrink" and residuals is None:
         raise ForecastError("reconciliation mint_shrink needs the backtest's residuals")
-    fc = reconcile.reconcile(fc, info, method=reconciliation, residuals=residuals)
+    fc = reconcile.reconcile(fc, info, method=ens.reconciliation, residuals=residuals)
     if near is not None:
         from mashdemand.forecast.temporal import align_to_daily
 
         # near.history is the zero-filled daily panel of the same series.
-        fc = align_to_daily(fc, _from_contract(near.frame, by), near.history, freq, level)
+        fc = align_to_daily(fc, _from_contract(near.frame, by), near.history, prep.args.freq, level)
         fc = reconcile.reconcile(fc.drop(columns="from_daily"), info, method="bottom_up")
+    return _to_contract(fc, by, level)
 
-    frame = _to_contract(fc, by, level)
+
+def _result(
+    state: _State, frame: pd.DataFrame, near: ForecastResult | None, seconds: float
+) -> ForecastResult:
+    """The :class:`ForecastResult` of a fitted pipeline."""
+    prep, ens = state.prepared, state.ensemble
     return ForecastResult(
         frame=frame,
-        freq=freq,
-        by=by,
-        history=panel,
-        scenario=scen,
-        models=names,
-        weights=weights,
-        backtest=evaluation,
-        cv=cv_all,
-        calibration=calib.to_dict() if calib is not None else None,
-        reconciliation=reconciliation,
-        reconciliation_scores=reconciliation_scores,
+        freq=prep.args.freq,
+        by=prep.args.by,
+        history=prep.panel,
+        scenario=prep.scenario,
+        models=prep.names,
+        weights=ens.weights,
+        backtest=ens.evaluation,
+        cv=ens.cv,
+        calibration=ens.calibrator.to_dict() if ens.calibrator is not None else None,
+        reconciliation=ens.reconciliation,
+        reconciliation_scores=ens.scores,
         near_term=near,
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
+        _state=state,
     )
 
 
@@ -911,32 +1095,36 @@ def _honest_calibration(cv: pd.DataFrame, level: Sequence[int], freq: str) -> pd
 
 
 def _near_term(
-    history: pd.DataFrame,
-    coarse: pd.DataFrame,
-    until: str | pd.Timestamp,
-    freq: str,
-    days: int,
-    models: Sequence[str] | None,
-    **kwargs: Any,
+    prep: Prepared, coarse: pd.DataFrame, days: int, backtest: bool, show_progress: bool
 ) -> ForecastResult:
-    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``)."""
+    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``):
+    ``days`` after the history, at least to the end of the first coarse period."""
     from mashdemand.forecast.temporal import period_days
 
-    last = pd.Timestamp(history[schema.DATE].max())
+    args = prep.args
+    last = pd.Timestamp(prep.history[schema.DATE].max())
     first = pd.Timestamp(coarse[DS].min())
-    first_end = first + pd.Timedelta(days=int(period_days(pd.Series([first]), freq)[0]) - 1)
-    end_until = pd.Timestamp(until)
-    end = min(max(last + pd.Timedelta(days=days), first_end), max(end_until, first_end))
+    first_end = first + pd.Timedelta(days=int(period_days(pd.Series([first]), args.freq)[0]) - 1)
+    end = min(max(last + pd.Timedelta(days=days), first_end), max(args.until, first_end))
     # Drift suits long-range periods only; the daily run uses the daily candidates.
+    models = args.models
     daily_models = [n for n in models if n != "drift"] or None if models else None
     return forecast(
-        history,
+        prep.history,
         until=end,
         freq="day",
         history_freq="day",
         models=daily_models,
         align_daily=False,
-        **kwargs,
+        by=args.by,
+        population=prep.population,
+        housing=prep.housing,
+        scenario=prep.scenario,
+        calendar=args.calendar,
+        backtest=backtest,
+        level=args.level,
+        n_jobs=args.n_jobs,
+        show_progress=show_progress,
     )
 
 
