@@ -37,7 +37,14 @@ SUBMODULES: tuple[str, ...] = (
     "temporal",
 )
 # Names of the entry-point module re-exported here (``from mashdemand.forecast import forecast``).
-_FROM_API: tuple[str, ...] = ("ForecastError", "ForecastResult", "Scenario", "forecast")
+_FROM_API: tuple[str, ...] = (
+    "ForecastError",
+    "ForecastResult",
+    "RefitNeeded",
+    "Scenario",
+    "forecast",
+    "refit_needed",
+)
 
 __all__ = [*_FROM_API, *SUBMODULES]
 

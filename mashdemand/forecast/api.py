@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,11 @@ MIN_TO_CALIBRATE = 100
 
 class ForecastError(MashdemandError, ValueError):
     """The history cannot support the requested forecast (message says why, in one line)."""
+
+
+class RefitNeeded(ForecastError):
+    """A scenario changes what the models were fitted on, so the forecast must be made again
+    (see :func:`refit_needed`)."""
 
 
 # --- arguments ----------------------------------------------------------------------------
@@ -478,6 +483,48 @@ class ForecastResult:
         fc[schema.DATE] = pd.to_datetime(fc[schema.DATE])
         doc["forecast"] = fc
         return doc
+
+    def with_scenario(self, scenario: Scenario | str | None) -> ForecastResult:
+        """The same forecast under another scenario, without fitting any model again.
+
+        The fitted ensemble's forecast is taken before any scenario, and the new scenario's
+        risk identification and population variant applied, reconciled and aligned with the
+        near-term daily forecast (itself re-scenarioed) as :func:`forecast` does; the frame is
+        the one ``forecast(..., scenario=scenario)`` returns. The backtest, weights and
+        calibration are the fit's (no scenario changes them). ``seconds`` is this call's time.
+
+        Raises
+        ------
+        RefitNeeded
+            When the scenario changes the models' inputs (:func:`refit_needed`), or the result
+            holds no fitted state (reloaded from JSON).
+        """
+        t0 = time.perf_counter()
+        scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
+        state = self._state
+        if state is None:
+            raise RefitNeeded(
+                "this forecast holds no fitted models (reloaded from a file?); forecast again "
+                f"under scenario {scen.name!r}"
+            )
+        prep = state.prepared
+        if refit_needed(prep.scenario, scen, prep.housing):
+            raise RefitNeeded(
+                f"scenario {scen.name!r} changes housing delivery "
+                f"({prep.scenario.housing_delivery:g} -> {scen.housing_delivery:g}), which the "
+                "models see; forecast again under it"
+            )
+        near = self.near_term.with_scenario(scen) if self.near_term is not None else None
+        prep = replace(prep, scenario=scen)
+        return replace(
+            self,
+            frame=finish(prep, state.ensemble, state.base, scen, near),
+            scenario=scen,
+            near_term=near,
+            seconds=time.perf_counter() - t0,
+            created_at=pd.Timestamp.now(tz="UTC").isoformat(),
+            _state=replace(state, prepared=prep),
+        )
 
     def plot(self, hub: str = schema.FORCE_TOTAL, ax=None, history_periods: int | None = None):
         """Fan chart of one hub's (or the force's) forecast after its history -> Figure."""
@@ -1186,11 +1233,34 @@ def _principal_population(pop: pd.DataFrame | None) -> pd.DataFrame | None:
     return pop[keep].copy()
 
 
+def refit_needed(fitted: Scenario, scenario: Scenario, housing: pd.DataFrame | None = None) -> bool:
+    """Whether a forecast fitted under ``fitted`` must be fitted again for ``scenario``.
+
+    The models see the housing of the scenario (planned dwellings scaled by its delivery
+    rate) and always the principal population; the population variant and risk
+    identification are applied to the forecast afterwards and ``rpa_share`` is only
+    recorded. So only a different housing delivery, with planned dwellings given, needs a
+    refit.
+
+    >>> housing = pd.DataFrame({"hub": "a", "year": [2030], "net_additional_dwellings": [300],
+    ...     "kind": "planned"})
+    >>> refit_needed(Scenario(), Scenario("high", "high"), housing)
+    False
+    >>> refit_needed(Scenario(), Scenario("slow", housing_delivery=0.8), housing)
+    True
+    """
+    if housing is None or fitted.housing_delivery == scenario.housing_delivery:
+        return False
+    return bool((housing[schema.KIND] == "planned").any())
+
+
 def _scenario_housing(housing: pd.DataFrame | None, scen: Scenario) -> pd.DataFrame | None:
-    """Planned net additional dwellings scaled by the scenario's delivery rate."""
+    """Planned net additional dwellings scaled by the scenario's delivery rate (as floats:
+    the scaled counts are not whole)."""
     if housing is None or scen.housing_delivery == 1.0:
         return housing
     out = housing.copy()
+    out[schema.NET_ADDITIONAL_DWELLINGS] = out[schema.NET_ADDITIONAL_DWELLINGS].astype(float)
     planned = out[schema.KIND] == "planned"
     out.loc[planned, schema.NET_ADDITIONAL_DWELLINGS] = (
         out.loc[planned, schema.NET_ADDITIONAL_DWELLINGS] * scen.housing_delivery
