@@ -43,6 +43,7 @@ _FROM_API: tuple[str, ...] = (
     "RefitNeeded",
     "Scenario",
     "forecast",
+    "forecast_as_of",
     "refit_needed",
 )
 

@@ -526,6 +526,51 @@ class ForecastResult:
             _state=replace(state, prepared=prep),
         )
 
+    def as_of(self, origin: str | pd.Timestamp, until: str | pd.Timestamp) -> ForecastResult:
+        """The forecast to ``until`` this pipeline makes from the history up to ``origin``,
+        reusing only what was known then; no data after ``origin`` reaches it.
+
+        What it reuses: the candidate models (the same names) and their backtest forecasts
+        from windows whose cutoff is before ``origin``, keeping only the dates up to
+        ``origin`` (each was fitted on data up to its cutoff, and its errors were known at
+        ``origin``). From those, the weights, reconciliation and interval calibration are
+        chosen again, as :func:`weigh_ensemble` does; the models are fitted again, once each,
+        on the history up to ``origin``. So it is :func:`forecast` of that history except for
+        the backtest windows (the full fit's, as far as they had run by ``origin``, instead
+        of windows ending at ``origin``): one fit per model instead of one per window. Where
+        no such window had run, or without a backtest, the whole pipeline runs on the cut
+        history. The scenario is this result's.
+
+        Raises
+        ------
+        ForecastError
+            When the result holds no fitted state (reloaded from JSON) or the history up to
+            ``origin`` cannot support the forecast.
+        """
+        t0 = time.perf_counter()
+        state = self._state
+        if state is None or state.prepared.given is None:
+            raise ForecastError(
+                "this forecast holds no fitted models (reloaded from a file?); forecast the "
+                "history up to the origin instead (forecast_as_of)"
+            )
+        old = state.prepared
+        a, cut = old.args, pd.Timestamp(origin)
+        given = old.given[pd.to_datetime(old.given[schema.DATE]) <= cut]
+        prep = prepare(
+            given, until, a.freq, a.history_freq, a.by, old.population, old.housing,
+            old.scenario, a.calendar, a.models, a.reconciliation, a.level, a.n_jobs,
+        )  # fmt: skip
+        candidates = candidate_models(prep)
+        ens = _known_ensemble(prep, state, candidates)
+        base = fit_ensemble(prep, candidates, ens)
+        near = None
+        if self.near_term is not None:
+            near = self.near_term.as_of(cut, _near_term_until(prep, base, state.near_term_days))
+        frame = finish(prep, ens, base, prep.scenario, near)
+        new = _State(prep, candidates, ens, base, state.plan, state.near_term_days)
+        return _result(new, frame, near, time.perf_counter() - t0)
+
     def plot(self, hub: str = schema.FORCE_TOTAL, ax=None, history_periods: int | None = None):
         """Fan chart of one hub's (or the force's) forecast after its history -> Figure."""
         from mashdemand.forecast.plots import plot_fan
@@ -723,8 +768,8 @@ def forecast(
         models, reconciliation, level, n_jobs,
     )  # fmt: skip
     candidates = candidate_models(prep)
-    if backtest:
-        plan = backtest_plan or BACKTEST_PLAN[prep.args.freq]
+    plan = (backtest_plan or BACKTEST_PLAN[prep.args.freq]) if backtest else None
+    if plan is not None:
         ens = weigh_ensemble(prep, backtest_candidates(prep, candidates, plan, show_progress))
     else:
         ens = equal_weights(prep, candidates)
@@ -733,7 +778,8 @@ def forecast(
     if align_daily and prep.args.history_freq == "day" and prep.args.freq != "day":
         near = _near_term(prep, base, near_term_days, backtest, show_progress)
     frame = finish(prep, ens, base, prep.scenario, near)
-    return _result(_State(prep, candidates, ens, base), frame, near, time.perf_counter() - t0)
+    state = _State(prep, candidates, ens, base, plan, near_term_days)
+    return _result(state, frame, near, time.perf_counter() - t0)
 
 
 # --- the steps ----------------------------------------------------------------------------
@@ -761,6 +807,8 @@ class Prepared:
         Periods to forecast.
     population, housing : pd.DataFrame or None
         The drivers as given (the models see the principal population).
+    given : pd.DataFrame or None
+        The history as given (what :meth:`ForecastResult.as_of` cuts at its origin).
     """
 
     args: _Arguments
@@ -774,6 +822,7 @@ class Prepared:
     h: int
     population: pd.DataFrame | None = None
     housing: pd.DataFrame | None = None
+    given: pd.DataFrame | None = None
 
     @property
     def m(self) -> int:
@@ -827,6 +876,8 @@ class _State:
     candidates: dict[str, Any]
     ensemble: Ensemble
     base: pd.DataFrame
+    plan: tuple[int, int, int] | None = None
+    near_term_days: int = NEAR_TERM_DAYS
 
 
 def prepare(
@@ -865,6 +916,7 @@ def prepare(
             f"{args.history_freq} or coarser"
         )
     schema.validate_counts(history)
+    given = history
     missing = [c for c in by if c not in history.columns]
     if missing:
         raise ForecastError(f"history has no {', '.join(missing)} column to split by")
@@ -922,6 +974,7 @@ def prepare(
         h=h,
         population=population,
         housing=housing,
+        given=given,
     )
 
 
@@ -1061,6 +1114,48 @@ def finish(
     return _to_contract(fc, by, level)
 
 
+def _known_ensemble(prep: Prepared, state: _State, candidates: Mapping[str, Any]) -> Ensemble:
+    """The ensemble of ``prep`` (a history cut at an origin) from the backtest forecasts of
+    ``state`` dated up to that origin; a backtest of its own where none are, equal weights
+    without a backtest."""
+    if state.plan is None:
+        return equal_weights(prep, candidates)
+    origin = prep.panel[DS].max()
+    cvs = state.ensemble.cvs or {}
+    known = {n: cv[cv[DS] <= origin] for n, cv in cvs.items() if n in candidates}
+    if set(known) == set(candidates) and all(len(cv) for cv in known.values()):
+        try:
+            return weigh_ensemble(prep, known)
+        except ForecastError:
+            pass  # fewer than two windows had run by the origin
+    return weigh_ensemble(prep, backtest_candidates(prep, candidates, state.plan))
+
+
+def forecast_as_of(
+    history: pd.DataFrame,
+    origin: str | pd.Timestamp,
+    until: str | pd.Timestamp,
+    fitted: ForecastResult | None = None,
+    **kwargs: Any,
+) -> ForecastResult:
+    """The forecast to ``until`` made as of ``origin``: from the history up to ``origin``.
+
+    With ``fitted`` (a result of :func:`forecast` on a history that ``history`` begins, held
+    in memory) its models and backtest are reused as :meth:`ForecastResult.as_of` says;
+    otherwise ``forecast(history up to origin, until, **kwargs)``.
+
+    >>> hist = pd.DataFrame({"hub": "a", "date": pd.date_range("2024-01-01", periods=60),
+    ...     "contacts": 10})
+    >>> res = forecast_as_of(hist, "2024-02-14", "2024-02-20", models=["snaive"], backtest=False)
+    >>> res.data_window, len(res.frame[res.frame["hub"] == "a"])
+    (('2024-01-01', '2024-02-14'), 6)
+    """
+    if fitted is not None:
+        return fitted.as_of(origin, until)
+    cut = history[pd.to_datetime(history[schema.DATE]) <= pd.Timestamp(origin)]
+    return forecast(cut, until, **kwargs)
+
+
 def _result(
     state: _State, frame: pd.DataFrame, near: ForecastResult | None, seconds: float
 ) -> ForecastResult:
@@ -1141,24 +1236,29 @@ def _honest_calibration(cv: pd.DataFrame, level: Sequence[int], freq: str) -> pd
     return pd.concat(out, ignore_index=True)
 
 
-def _near_term(
-    prep: Prepared, coarse: pd.DataFrame, days: int, backtest: bool, show_progress: bool
-) -> ForecastResult:
-    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``):
-    ``days`` after the history, at least to the end of the first coarse period."""
+def _near_term_until(prep: Prepared, coarse: pd.DataFrame, days: int) -> pd.Timestamp:
+    """Last day of the daily forecast a coarse one agrees with: ``days`` after the history,
+    at least to the end of the first coarse period, at most to ``until`` (or that end)."""
     from mashdemand.forecast.temporal import period_days
 
     args = prep.args
     last = pd.Timestamp(prep.history[schema.DATE].max())
     first = pd.Timestamp(coarse[DS].min())
     first_end = first + pd.Timedelta(days=int(period_days(pd.Series([first]), args.freq)[0]) - 1)
-    end = min(max(last + pd.Timedelta(days=days), first_end), max(args.until, first_end))
+    return min(max(last + pd.Timedelta(days=days), first_end), max(args.until, first_end))
+
+
+def _near_term(
+    prep: Prepared, coarse: pd.DataFrame, days: int, backtest: bool, show_progress: bool
+) -> ForecastResult:
+    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``)."""
+    args = prep.args
     # Drift suits long-range periods only; the daily run uses the daily candidates.
     models = args.models
     daily_models = [n for n in models if n != "drift"] or None if models else None
     return forecast(
         prep.history,
-        until=end,
+        until=_near_term_until(prep, coarse, days),
         freq="day",
         history_freq="day",
         models=daily_models,
