@@ -54,7 +54,7 @@ def monthly_kw(sample) -> dict:
         "freq": "month",
         "population": sample["population"],
         "housing": sample["housing"],
-        "models": ["snaive", "ets"],
+        "models": ["snaive", "drift"],
         "n_jobs": 1,
     }
 
@@ -65,14 +65,14 @@ def monthly(small, monthly_kw) -> api.ForecastResult:
 
 
 def test_forecast_is_its_steps(small, sample):
-    kw = {"until": "2026-11-15", "by": ["source"], "models": ["snaive", "ets"], "n_jobs": 1}
+    kw = {"until": "2026-11-15", "by": ["source"], "models": ["snaive", "drift"], "n_jobs": 1}
     whole = forecast(small, backtest=False, population=sample["population"], **kw)
     prep = api.prepare(small, population=sample["population"], **kw)
     candidates = api.candidate_models(prep)
     ens = api.equal_weights(prep, candidates)
     base = api.fit_ensemble(prep, candidates, ens)
     assert_same(api.finish(prep, ens, base, prep.scenario), whole.frame)
-    assert prep.h == 46 and set(candidates) == {"snaive", "ets"}
+    assert prep.h == 46 and set(candidates) == {"snaive", "drift"}
     assert (ens.weights["weight"] == 0.5).all() and ens.reconciliation == "bottom_up"
 
 
@@ -132,7 +132,7 @@ def test_reloaded_result_cannot_change_scenario(monthly):
 def test_as_of_ignores_data_after_origin(small):
     """Counts after the origin (here tripled) change nothing of the forecast as of it."""
     origin, until = pd.Timestamp("2026-06-30"), pd.Timestamp("2026-09-30")
-    kw = {"until": "2026-12-31", "models": ["snaive", "ets"], "n_jobs": 1}
+    kw = {"until": "2026-12-31", "models": ["snaive", "drift"], "n_jobs": 1}
     changed = small.copy()
     after = changed["date"] > origin
     changed.loc[after, "contacts"] = changed.loc[after, "contacts"] * 3
@@ -148,7 +148,7 @@ def test_as_of_ignores_data_after_origin(small):
 
 
 def test_as_of_without_a_backtest_is_a_forecast_of_the_cut_history(small):
-    kw = {"models": ["snaive", "ets"], "backtest": False, "n_jobs": 1}
+    kw = {"models": ["snaive", "drift"], "backtest": False, "n_jobs": 1}
     origin, until = "2026-03-31", "2026-05-31"
     fitted = forecast(small, until="2026-12-31", **kw)
     via_fit = forecast_as_of(small, origin, until, fitted=fitted)
