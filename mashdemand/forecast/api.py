@@ -57,7 +57,7 @@ from mashdemand.forecast.counts import FREQ_ORDER, aggregate, fill_missing
 RESULT_FORMAT = "mashdemand.forecast/1"
 FORMAT_VERSION = 2
 BACKTEST_TABLES: tuple[str, ...] = ("by_series", "by_horizon", "overall")
-SEP = "|"
+SEP = schema.SPLIT_SEP
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
 # Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
 # naive carry the last level, which under-forecasts growing demand year after year. Monthly
