@@ -172,3 +172,16 @@ def test_fms_scenarios_fit_once_and_match_refits(sample):
         )
         assert_same(got[sc.name].frame, fresh.frame)
         assert_same(got[sc.name].near_term.frame, fresh.near_term.frame)
+
+
+def test_cross_validation_show_progress_is_deprecated():
+    from forecast_helpers import MeanLastSeason, poisson_panel
+
+    from mashdemand.forecast.backtest import cross_validation
+
+    df = poisson_panel(n_series=2, n_days=40)
+    new = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, progress=True)
+    with pytest.warns(DeprecationWarning, match="use progress="):
+        old = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, show_progress=True)
+    assert_same(old, new)
+    assert new["cutoff"].nunique() == 2

@@ -1013,7 +1013,7 @@ def backtest_candidates(
             n_windows=p.windows,
             step=p.step,
             level=prep.args.level,
-            show_progress=show_progress,
+            progress=show_progress,
             n_jobs=prep.args.n_jobs,
         )
         cvs[n] = copy_series(cv, prep.copies)
