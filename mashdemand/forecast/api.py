@@ -994,7 +994,8 @@ def backtest_candidates(
     plan: tuple[int, int, int],
     show_progress: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """Each candidate's rolling-origin backtest forecasts, copied series included.
+    """Each candidate's rolling-origin backtest forecasts, copied series included, its
+    ``model`` column the candidate's name (the registry key, e.g. ``snaive``).
 
     The backtest reaches the horizon asked where the history allows (``plan`` is the period's
     (horizon cap, windows, shortest step), :data:`BACKTEST_PLAN`). Every fit runs on one
@@ -1016,7 +1017,8 @@ def backtest_candidates(
             progress=show_progress,
             n_jobs=prep.args.n_jobs,
         )
-        cvs[n] = copy_series(cv, prep.copies)
+        # Tables name each model by its registry key (``snaive``), as the weights do.
+        cvs[n] = copy_series(cv, prep.copies).assign(model=n)
     return cvs
 
 

@@ -722,7 +722,7 @@ def _forecast_tables(
         if res.backtest is None:
             continue
         ov = res.backtest.overall.set_index("model")
-        snaive = ov["mase"].get("SeasonalNaive", np.nan)
+        snaive = ov["mase"].get("snaive", np.nan)
         for model, r in ov.iterrows():
             bt.append(
                 {
