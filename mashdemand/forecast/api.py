@@ -22,6 +22,15 @@ What it does, in order:
 5. calibrates the intervals on the count scale from the ensemble's own out-of-sample errors;
 6. reconciles so that splits sum to their hub and hubs sum to ``ALL`` exactly;
 7. applies the scenario's adjustments and records the scenario with the result.
+
+Each step is a function of its own, named after what it returns, so a notebook can run them
+one by one: :func:`prepare` (1-2, a :class:`Prepared`), :func:`candidate_models`,
+:func:`backtest_candidates` (3), :func:`weigh_ensemble` or :func:`equal_weights` (an
+:class:`Ensemble`: weights, reconciliation, calibration), :func:`fit_ensemble` (4-5) and
+:func:`finish` (6-7, the contract frame). A result keeps what they made (in memory only), so
+:meth:`ForecastResult.with_scenario` applies another scenario without fitting again and
+:meth:`ForecastResult.as_of` makes the forecast as of an earlier origin
+(:func:`forecast_as_of`) from the models and the backtest errors known then.
 """
 
 from __future__ import annotations
@@ -320,6 +329,9 @@ class ForecastResult:
     near_term : ForecastResult or None
         For a coarse forecast from daily history, the daily forecast it agrees with where
         they overlap.
+
+    A result made in this session also holds its fitted steps (not saved with
+    :meth:`to_json`), which :meth:`with_scenario` and :meth:`as_of` reuse.
     """
 
     frame: pd.DataFrame
