@@ -28,6 +28,7 @@ _LAZY: dict[str, str] = {
     "ForecastResult": "mashdemand.forecast.api",
     "Scenario": "mashdemand.forecast.api",
     "ForecastError": "mashdemand.forecast.api",
+    "RefitNeeded": "mashdemand.forecast.api",
     "IngestError": "mashdemand.ingest",
     "IngestSummary": "mashdemand.ingest",
     "ingest_contacts": "mashdemand.ingest",

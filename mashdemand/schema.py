@@ -87,6 +87,8 @@ DECIDED_AT_UTC = "decided_at_utc"
 YHAT = "yhat"
 INTERVAL_COLUMNS: tuple[str, ...] = ("lo80", "hi80", "lo95", "hi95")
 FORCE_TOTAL = "ALL"
+#: Between the hub and the split values in a series id (``reading|police|child``).
+SPLIT_SEP = "|"
 
 UK_TZ = "Europe/London"
 

@@ -82,7 +82,7 @@ def test_short_series_skipped_with_warning() -> None:
 
 def test_parallel_matches_serial_and_progress() -> None:
     df = poisson_panel(n_series=2, n_days=40)
-    serial = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, show_progress=True)
+    serial = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, progress=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         par = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, n_jobs=2)

@@ -67,7 +67,7 @@ def test_daily_forecast_from_sample_counts(tmp_path):
     assert doc["scenario"]["name"] == "principal"
     bt = {row["model"]: row for row in doc["backtest_overall"]}
     # The default ensemble beats the seasonal naive baseline out of sample by over 10% ...
-    assert bt["ensemble"]["mase"] < 0.9 * bt["SeasonalNaive"]["mase"]
+    assert bt["ensemble"]["mase"] < 0.9 * bt["snaive"]["mase"]
     # ... and its 80% intervals hold 75-85% of outcomes (calibrated on other windows only).
     assert 0.75 <= bt["ensemble"]["coverage80"] <= 0.85
     assert 0.90 <= bt["ensemble"]["coverage95"] <= 0.98

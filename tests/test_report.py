@@ -165,7 +165,7 @@ def test_forecast_and_staffing_sections_agree_with_their_sources(q3):
     csv = pd.read_csv(tables / "staffing.csv")
     assert csv["fte_required"].sum() == pytest.approx(st["fte_required"].sum())
     bt = report.tables["backtest"]
-    assert {"SeasonalNaive", "ensemble"} <= set(bt["model"])
+    assert {"snaive", "ensemble"} <= set(bt["model"])
 
 
 @pytest.mark.slow

@@ -37,7 +37,15 @@ SUBMODULES: tuple[str, ...] = (
     "temporal",
 )
 # Names of the entry-point module re-exported here (``from mashdemand.forecast import forecast``).
-_FROM_API: tuple[str, ...] = ("ForecastError", "ForecastResult", "Scenario", "forecast")
+_FROM_API: tuple[str, ...] = (
+    "ForecastError",
+    "ForecastResult",
+    "RefitNeeded",
+    "Scenario",
+    "forecast",
+    "forecast_as_of",
+    "refit_needed",
+)
 
 __all__ = [*_FROM_API, *SUBMODULES]
 

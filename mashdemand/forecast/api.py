@@ -22,6 +22,15 @@ What it does, in order:
 5. calibrates the intervals on the count scale from the ensemble's own out-of-sample errors;
 6. reconciles so that splits sum to their hub and hubs sum to ``ALL`` exactly;
 7. applies the scenario's adjustments and records the scenario with the result.
+
+Each step is a function of its own, named after what it returns, so a notebook can run them
+one by one: :func:`prepare` (1-2, a :class:`Prepared`), :func:`candidate_models`,
+:func:`backtest_candidates` (3), :func:`weigh_ensemble` or :func:`equal_weights` (an
+:class:`Ensemble`: weights, reconciliation, calibration), :func:`fit_ensemble` (4-5) and
+:func:`finish` (6-7, the contract frame). A result keeps what they made (in memory only), so
+:meth:`ForecastResult.with_scenario` applies another scenario without fitting again and
+:meth:`ForecastResult.as_of` makes the forecast as of an earlier origin
+(:func:`forecast_as_of`) from the models and the backtest errors known then.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +66,7 @@ from mashdemand.forecast.counts import FREQ_ORDER, aggregate, fill_missing
 RESULT_FORMAT = "mashdemand.forecast/1"
 FORMAT_VERSION = 2
 BACKTEST_TABLES: tuple[str, ...] = ("by_series", "by_horizon", "overall")
-SEP = "|"
+SEP = schema.SPLIT_SEP
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
 # Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
 # naive carry the last level, which under-forecasts growing demand year after year. Monthly
@@ -100,6 +109,11 @@ MIN_TO_CALIBRATE = 100
 
 class ForecastError(MashdemandError, ValueError):
     """The history cannot support the requested forecast (message says why, in one line)."""
+
+
+class RefitNeeded(ForecastError):
+    """A scenario changes what the models were fitted on, so the forecast must be made again
+    (see :func:`refit_needed`)."""
 
 
 # --- arguments ----------------------------------------------------------------------------
@@ -315,6 +329,9 @@ class ForecastResult:
     near_term : ForecastResult or None
         For a coarse forecast from daily history, the daily forecast it agrees with where
         they overlap.
+
+    A result made in this session also holds its fitted steps (not saved with
+    :meth:`to_json`), which :meth:`with_scenario` and :meth:`as_of` reuse.
     """
 
     frame: pd.DataFrame
@@ -332,6 +349,8 @@ class ForecastResult:
     near_term: ForecastResult | None = None
     seconds: float = 0.0
     created_at: str = field(default_factory=lambda: pd.Timestamp.now(tz="UTC").isoformat())
+    # What with_scenario and as_of reuse (in memory only, never saved).
+    _state: _State | None = field(default=None, repr=False, compare=False)
 
     @property
     def data_window(self) -> tuple[str, str]:
@@ -476,6 +495,93 @@ class ForecastResult:
         fc[schema.DATE] = pd.to_datetime(fc[schema.DATE])
         doc["forecast"] = fc
         return doc
+
+    def with_scenario(self, scenario: Scenario | str | None) -> ForecastResult:
+        """The same forecast under another scenario, without fitting any model again.
+
+        The fitted ensemble's forecast is taken before any scenario, and the new scenario's
+        risk identification and population variant applied, reconciled and aligned with the
+        near-term daily forecast (itself re-scenarioed) as :func:`forecast` does; the frame is
+        the one ``forecast(..., scenario=scenario)`` returns. The backtest, weights and
+        calibration are the fit's (no scenario changes them). ``seconds`` is this call's time.
+
+        Raises
+        ------
+        RefitNeeded
+            When the scenario changes the models' inputs (:func:`refit_needed`), or the result
+            holds no fitted state (reloaded from JSON).
+        """
+        t0 = time.perf_counter()
+        scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
+        state = self._state
+        if state is None:
+            raise RefitNeeded(
+                "this forecast holds no fitted models (reloaded from a file?); forecast again "
+                f"under scenario {scen.name!r}"
+            )
+        prep = state.prepared
+        if refit_needed(prep.scenario, scen, prep.housing):
+            raise RefitNeeded(
+                f"scenario {scen.name!r} changes housing delivery "
+                f"({prep.scenario.housing_delivery:g} -> {scen.housing_delivery:g}), which the "
+                "models see; forecast again under it"
+            )
+        near = self.near_term.with_scenario(scen) if self.near_term is not None else None
+        prep = replace(prep, scenario=scen)
+        return replace(
+            self,
+            frame=finish(prep, state.ensemble, state.base, scen, near),
+            scenario=scen,
+            near_term=near,
+            seconds=time.perf_counter() - t0,
+            created_at=pd.Timestamp.now(tz="UTC").isoformat(),
+            _state=replace(state, prepared=prep),
+        )
+
+    def as_of(self, origin: str | pd.Timestamp, until: str | pd.Timestamp) -> ForecastResult:
+        """The forecast to ``until`` this pipeline makes from the history up to ``origin``,
+        reusing only what was known then; no data after ``origin`` reaches it.
+
+        What it reuses: the candidate models (the same names) and their backtest forecasts
+        from windows whose cutoff is before ``origin``, keeping only the dates up to
+        ``origin`` (each was fitted on data up to its cutoff, and its errors were known at
+        ``origin``). From those, the weights, reconciliation and interval calibration are
+        chosen again, as :func:`weigh_ensemble` does; the models are fitted again, once each,
+        on the history up to ``origin``. So it is :func:`forecast` of that history except for
+        the backtest windows (the full fit's, as far as they had run by ``origin``, instead
+        of windows ending at ``origin``): one fit per model instead of one per window. Where
+        no such window had run, or without a backtest, the whole pipeline runs on the cut
+        history. The scenario is this result's.
+
+        Raises
+        ------
+        ForecastError
+            When the result holds no fitted state (reloaded from JSON) or the history up to
+            ``origin`` cannot support the forecast.
+        """
+        t0 = time.perf_counter()
+        state = self._state
+        if state is None or state.prepared.given is None:
+            raise ForecastError(
+                "this forecast holds no fitted models (reloaded from a file?); forecast the "
+                "history up to the origin instead (forecast_as_of)"
+            )
+        old = state.prepared
+        a, cut = old.args, pd.Timestamp(origin)
+        given = old.given[pd.to_datetime(old.given[schema.DATE]) <= cut]
+        prep = prepare(
+            given, until, a.freq, a.history_freq, a.by, old.population, old.housing,
+            old.scenario, a.calendar, a.models, a.reconciliation, a.level, a.n_jobs,
+        )  # fmt: skip
+        candidates = candidate_models(prep)
+        ens = _known_ensemble(prep, state, candidates)
+        base = fit_ensemble(prep, candidates, ens)
+        near = None
+        if self.near_term is not None:
+            near = self.near_term.as_of(cut, _near_term_until(prep, base, state.near_term_days))
+        frame = finish(prep, ens, base, prep.scenario, near)
+        new = _State(prep, candidates, ens, base, state.plan, state.near_term_days)
+        return _result(new, frame, near, time.perf_counter() - t0)
 
     def plot(self, hub: str = schema.FORCE_TOTAL, ax=None, history_periods: int | None = None):
         """Fan chart of one hub's (or the force's) forecast after its history -> Figure."""
@@ -669,47 +775,180 @@ def forecast(
     ForecastResult
     """
     t0 = time.perf_counter()
-    from mashdemand.forecast import backtest as bt
-    from mashdemand.forecast import ensemble, intervals, metrics, reconcile
-    from mashdemand.forecast.adjust import adjust_candidates
+    prep = prepare(
+        history, until, freq, history_freq, by, population, housing, scenario, calendar,
+        models, reconciliation, level, n_jobs,
+    )  # fmt: skip
+    candidates = candidate_models(prep)
+    plan = (backtest_plan or BACKTEST_PLAN[prep.args.freq]) if backtest else None
+    if plan is not None:
+        ens = weigh_ensemble(prep, backtest_candidates(prep, candidates, plan, show_progress))
+    else:
+        ens = equal_weights(prep, candidates)
+    base = fit_ensemble(prep, candidates, ens)
+    near = None
+    if align_daily and prep.args.history_freq == "day" and prep.args.freq != "day":
+        near = _near_term(prep, base, near_term_days, backtest, show_progress)
+    frame = finish(prep, ens, base, prep.scenario, near)
+    state = _State(prep, candidates, ens, base, plan, near_term_days)
+    return _result(state, frame, near, time.perf_counter() - t0)
+
+
+# --- the steps ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prepared:
+    """The checked arguments and the series, ready to fit (:func:`prepare`).
+
+    Attributes
+    ----------
+    args : _Arguments
+        The checked, normalised arguments.
+    scenario : Scenario
+        The scenario asked for; its housing delivery is in the features.
+    names : tuple of str
+        The candidate models asked for (the default set of the period when none).
+    history : pd.DataFrame
+        The history with absent periods filled in, at ``history_freq`` [contacts/period].
+    panel : pd.DataFrame
+        Every series (splits, hubs, ``ALL``) at ``freq``: ``unique_id, ds, y``, zero-filled.
+    train, future : pd.DataFrame
+        The distinct series with their features, over the history and over the horizon.
+    copies : dict
+        Series id -> the id of the identical series fitted in its place.
+    h : int
+        Periods to forecast.
+    population, housing : pd.DataFrame or None
+        The drivers as given (the models see the principal population).
+    given : pd.DataFrame or None
+        The history as given (what :meth:`ForecastResult.as_of` cuts at its origin).
+    """
+
+    args: _Arguments
+    scenario: Scenario
+    names: tuple[str, ...]
+    history: pd.DataFrame
+    panel: pd.DataFrame
+    train: pd.DataFrame
+    future: pd.DataFrame
+    copies: dict[str, str]
+    h: int
+    population: pd.DataFrame | None = None
+    housing: pd.DataFrame | None = None
+    given: pd.DataFrame | None = None
+
+    @property
+    def m(self) -> int:
+        """Season length of ``freq`` [periods]."""
+        return SEASON_LENGTH[self.args.freq]
+
+    def hierarchy(self):
+        """The summing structure of the panel (:func:`~mashdemand.forecast.reconcile.hierarchy`)."""
+        from mashdemand.forecast import reconcile
+
+        return reconcile.hierarchy(_bottom_ids(self.panel, self.args.by))
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """How the candidates are combined, and what the backtest said of them.
+
+    Attributes
+    ----------
+    weights : pd.DataFrame
+        ``unique_id, model, weight`` (and horizon buckets when weighted by horizon).
+    reconciliation : str
+        The reconciliation method used (``auto`` resolved).
+    scores : dict or None
+        Backtest MASE of every reconciliation method when ``auto`` chose.
+    calibrator : ConformalCalibrator or None
+        Interval calibration from the ensemble's backtest errors.
+    cv : pd.DataFrame or None
+        Backtest forecasts of every model and of the ensemble, on the windows scored.
+    evaluation : metrics.EvaluationResult or None
+        The backtest tables.
+    cvs : dict or None
+        Each candidate's own backtest forecasts (all windows), by model name.
+    """
+
+    weights: pd.DataFrame
+    reconciliation: str
+    scores: dict[str, float] | None = None
+    calibrator: Any = None
+    cv: pd.DataFrame | None = None
+    evaluation: Any = None
+    cvs: dict[str, pd.DataFrame] | None = None
+
+
+@dataclass(frozen=True)
+class _State:
+    """What :meth:`ForecastResult.with_scenario` and :meth:`ForecastResult.as_of` reuse
+    (held in memory only; a result reloaded from JSON has none)."""
+
+    prepared: Prepared
+    candidates: dict[str, Any]
+    ensemble: Ensemble
+    base: pd.DataFrame
+    plan: tuple[int, int, int] | None = None
+    near_term_days: int = NEAR_TERM_DAYS
+
+
+def prepare(
+    history: pd.DataFrame,
+    until: object,
+    freq: object = None,
+    history_freq: object = "day",
+    by: object = (),
+    population: pd.DataFrame | None = None,
+    housing: pd.DataFrame | None = None,
+    scenario: Scenario | str | None = None,
+    calendar: object = "england-and-wales",
+    models: object = None,
+    reconciliation: object = "auto",
+    level: object = LEVELS,
+    n_jobs: object = 2,
+) -> Prepared:
+    """Check the arguments, build every series and its features (see :func:`forecast`).
+
+    Raises
+    ------
+    ForecastError
+        One line naming the argument, or saying why the history cannot support the forecast.
+    """
     from mashdemand.forecast.features import make_features
-    from mashdemand.forecast.models import default_candidates, make_model
+    from mashdemand.forecast.models import default_candidates
 
     args = _check_arguments(
         until, freq, history_freq, by, models, reconciliation, n_jobs, level, calendar
     )
-    until, freq, history_freq, by = args.until, args.freq, args.history_freq, args.by
-    models, reconciliation = args.models, args.reconciliation
-    n_jobs, level = args.n_jobs, args.level
+    freq, by = args.freq, args.by
     scen = scenario if isinstance(scenario, Scenario) else Scenario.parse(scenario)
-    if FREQ_ORDER.index(freq) < FREQ_ORDER.index(history_freq):
+    if FREQ_ORDER.index(freq) < FREQ_ORDER.index(args.history_freq):
         raise ForecastError(
-            f"cannot forecast by {freq} from a history by {history_freq}; choose freq "
-            f"{history_freq} or coarser"
+            f"cannot forecast by {freq} from a history by {args.history_freq}; choose freq "
+            f"{args.history_freq} or coarser"
         )
     schema.validate_counts(history)
+    given = history
     missing = [c for c in by if c not in history.columns]
     if missing:
         raise ForecastError(f"history has no {', '.join(missing)} column to split by")
     # Periods absent from the history: zero for a small series, else a gap to fill in.
-    history = fill_missing(history, history_freq, by)
-    counts = history if freq == history_freq else aggregate(history, freq, by)
+    history = fill_missing(history, args.history_freq, by)
+    counts = history if freq == args.history_freq else aggregate(history, freq, by)
     if counts.empty:
         raise ForecastError(f"history has no complete {freq} period")
     panel = _fill_gaps(build_panel(counts, by), freq)
     last = panel[DS].max()
-    h = horizon(last, until, freq)
+    h = horizon(last, args.until, freq)
     if h <= 0:
         raise ForecastError(
-            f"until {until:%d/%m/%Y} is not after the history's last {freq} ({last:%d/%m/%Y})"
+            f"until {args.until:%d/%m/%Y} is not after the history's last {freq} ({last:%d/%m/%Y})"
         )
-    m = SEASON_LENGTH[freq]
     lengths = panel.groupby(UID).size()
-    if (lengths < max(2 * m, 4)).any() and freq == "day":
-        short = lengths[lengths < 2 * m].index.tolist()
+    if (lengths < max(2 * SEASON_LENGTH[freq], 4)).any() and freq == "day":
+        short = lengths[lengths < 2 * SEASON_LENGTH[freq]].index.tolist()
         raise ForecastError(f"too little history for {', '.join(short[:3])}: need 2 weeks")
 
-    hub_of = {u: u.split(SEP)[0] for u in panel[UID].unique()}
     future = pd.concat(
         [
             pd.DataFrame({UID: u, DS: future_dates(g[DS].max(), h, freq)})
@@ -717,11 +956,10 @@ def forecast(
         ],
         ignore_index=True,
     )
-    grid = pd.concat([panel[[UID, DS]], future], ignore_index=True)
     feats = make_features(
-        grid,
+        pd.concat([panel[[UID, DS]], future], ignore_index=True),
         freq,
-        hub_of=hub_of,
+        hub_of={u: u.split(SEP)[0] for u in panel[UID].unique()},
         # Models see the principal population; a population variant is applied afterwards as
         # the ratio of its population to the principal's (contacts per resident unchanged), so
         # the scenario moves the forecast whichever models the backtest chose.
@@ -734,123 +972,225 @@ def forecast(
     # A series identical to another (ALL of a one-hub force, a hub with one split) is fitted
     # once; its backtest and forecast are copies.
     copies = distinct_series(train)
-    fit_train = train[~train[UID].isin(copies)]
-    fit_future = X_future[~X_future[UID].isin(copies)]
+    # MASHDEMAND_FAST_MODELS=1 trims the default set only.
+    names = tuple(args.models or default_candidates(DEFAULT_MODELS_BY_FREQ[freq]))
+    return Prepared(
+        args=args,
+        scenario=scen,
+        names=names,
+        history=history,
+        panel=panel,
+        train=train[~train[UID].isin(copies)],
+        future=X_future[~X_future[UID].isin(copies)],
+        copies=copies,
+        h=h,
+        population=population,
+        housing=housing,
+        given=given,
+    )
 
-    # Every fit runs on one native thread (mashdemand.threads); the backtest's n_jobs runs
-    # cutoffs in worker processes. MASHDEMAND_FAST_MODELS=1 trims the default set only.
-    names = tuple(models or default_candidates(DEFAULT_MODELS_BY_FREQ[freq]))
-    candidates = {n: make_model(n, freq=freq) for n in names}
-    candidates = adjust_candidates(candidates, freq, default_set=models is None)
 
-    cv_all, evaluation, weights, calib = None, None, None, None
-    reconciliation_scores: dict[str, float] | None = None
-    if backtest:
-        # The backtest reaches the horizon asked where the history allows; weights and
-        # intervals are then chosen per horizon bucket from the errors at that horizon.
-        plan = bt.backtest_plan(freq, h, int(lengths.min()), backtest_plan or BACKTEST_PLAN[freq])
-        cvs = {}
-        for n, model in candidates.items():
-            cvs[n] = bt.cross_validation(
-                model,
-                fit_train,
-                h=plan.h,
-                n_windows=plan.windows,
-                step=plan.step,
-                level=level,
-                show_progress=show_progress,
-                n_jobs=n_jobs,
-            )
-            cvs[n] = copy_series(cvs[n], copies)
-        top_k, edges = min(3, len(cvs)), ensemble.WEIGHT_EDGES[freq]
-        weights = ensemble.select_weights(cvs, panel, m, top_k=top_k, edges=edges)
-        ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k, edges=edges)
-        if len(ens_cv) == 0:
-            raise ForecastError(
-                "history too short for an honest backtest of the ensemble (one window only); "
-                "forecast without the backtest or from a longer history"
-            )
-        info = reconcile.hierarchy(_bottom_ids(panel, by))
-        if reconciliation == "auto":
-            reconciliation, reconciliation_scores, ens_cv = _choose_reconciliation(
-                ens_cv, info, panel, m
-            )
-        else:
-            ens_cv = reconcile.reconcile(ens_cv, info, method=reconciliation, residuals=ens_cv)
-        if len(ens_cv) >= MIN_TO_CALIBRATE:
-            calib = intervals.calibrator_for(freq, level, MIN_PER_BUCKET).fit(ens_cv)
-            ens_cv = _honest_calibration(ens_cv, level, freq)
-        ens_cv["model"] = "ensemble"
-        cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
-        # Every model is scored on the windows the ensemble could be scored on.
-        cv_all = cv_all[cv_all["cutoff"].isin(ens_cv["cutoff"].unique())]
-        evaluation = metrics.evaluate(cv_all, panel, m, levels=level)
-    else:
-        w = 1.0 / len(candidates)
-        weights = pd.DataFrame(
-            [(u, n, w) for u in panel[UID].unique() for n in candidates],
-            columns=[UID, "model", "weight"],
-        )
+def candidate_models(prep: Prepared) -> dict[str, Any]:
+    """Unfitted candidate models by name, with the calendar and exposure step of the default
+    set (:func:`~mashdemand.forecast.adjust.adjust_candidates`)."""
+    from mashdemand.forecast.adjust import adjust_candidates
+    from mashdemand.forecast.models import make_model
 
-    fcs = {}
+    candidates = {n: make_model(n, freq=prep.args.freq) for n in prep.names}
+    return adjust_candidates(candidates, prep.args.freq, default_set=prep.args.models is None)
+
+
+def backtest_candidates(
+    prep: Prepared,
+    candidates: Mapping[str, Any],
+    plan: tuple[int, int, int],
+    show_progress: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Each candidate's rolling-origin backtest forecasts, copied series included, its
+    ``model`` column the candidate's name (the registry key, e.g. ``snaive``).
+
+    The backtest reaches the horizon asked where the history allows (``plan`` is the period's
+    (horizon cap, windows, shortest step), :data:`BACKTEST_PLAN`). Every fit runs on one
+    native thread (mashdemand.threads); ``n_jobs`` runs cutoffs in worker processes.
+    """
+    from mashdemand.forecast import backtest as bt
+
+    shortest = int(prep.panel.groupby(UID).size().min())
+    p = bt.backtest_plan(prep.args.freq, prep.h, shortest, plan)
+    cvs = {}
     for n, model in candidates.items():
-        fcs[n] = copy_series(model.fit(fit_train).predict(h, X=fit_future, level=level), copies)
-    fc = ensemble.combine(fcs, weights)
-    if calib is not None:
-        fc = calib.apply(fc)
-    fc = finish_forecast(fc, level)
-    fc = _apply_scenario(fc, scen, history, by)
-    fc = _apply_population_variant(fc, population, scen)
-
-    if reconciliation == "auto":
-        reconciliation = "bottom_up"
-    info = reconcile.hierarchy(_bottom_ids(panel, by))
-    near = None
-    if align_daily and history_freq == "day" and freq != "day":
-        near = _near_term(
-            history,
-            fc,
-            until,
-            freq,
-            near_term_days,
-            by=by,
-            population=population,
-            housing=housing,
-            scenario=scen,
-            calendar=args.calendar,
-            models=models,
-            backtest=backtest,
-            level=level,
-            n_jobs=n_jobs,
-            show_progress=show_progress,
+        cv = bt.cross_validation(
+            model,
+            prep.train,
+            h=p.h,
+            n_windows=p.windows,
+            step=p.step,
+            level=prep.args.level,
+            progress=show_progress,
+            n_jobs=prep.args.n_jobs,
         )
-    residuals = cv_all[cv_all["model"] == "ensemble"] if cv_all is not None else None
-    if reconciliation == "mint_shrink" and residuals is None:
+        # Tables name each model by its registry key (``snaive``), as the weights do.
+        cvs[n] = copy_series(cv, prep.copies).assign(model=n)
+    return cvs
+
+
+def weigh_ensemble(prep: Prepared, cvs: Mapping[str, pd.DataFrame]) -> Ensemble:
+    """Weights, reconciliation, interval calibration and backtest tables from the candidates'
+    backtests ``cvs`` (weights and intervals per horizon bucket, from the errors there).
+
+    Raises
+    ------
+    ForecastError
+        When the ensemble cannot be backtested honestly (one window only).
+    """
+    from mashdemand.forecast import ensemble, intervals, metrics, reconcile
+
+    freq, level, m, panel = prep.args.freq, prep.args.level, prep.m, prep.panel
+    top_k, edges = min(3, len(cvs)), ensemble.WEIGHT_EDGES[freq]
+    weights = ensemble.select_weights(cvs, panel, m, top_k=top_k, edges=edges)
+    ens_cv = ensemble.combine_cv(cvs, panel, m, top_k=top_k, edges=edges)
+    if len(ens_cv) == 0:
+        raise ForecastError(
+            "history too short for an honest backtest of the ensemble (one window only); "
+            "forecast without the backtest or from a longer history"
+        )
+    info = prep.hierarchy()
+    method, scores = prep.args.reconciliation, None
+    if method == "auto":
+        method, scores, ens_cv = _choose_reconciliation(ens_cv, info, panel, m)
+    else:
+        ens_cv = reconcile.reconcile(ens_cv, info, method=method, residuals=ens_cv)
+    calib = None
+    if len(ens_cv) >= MIN_TO_CALIBRATE:
+        calib = intervals.calibrator_for(freq, level, MIN_PER_BUCKET).fit(ens_cv)
+        ens_cv = _honest_calibration(ens_cv, level, freq)
+    ens_cv["model"] = "ensemble"
+    cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
+    # Every model is scored on the windows the ensemble could be scored on.
+    cv_all = cv_all[cv_all["cutoff"].isin(ens_cv["cutoff"].unique())]
+    evaluation = metrics.evaluate(cv_all, panel, m, levels=level)
+    return Ensemble(weights, method, scores, calib, cv_all, evaluation, dict(cvs))
+
+
+def equal_weights(prep: Prepared, candidates: Mapping[str, Any]) -> Ensemble:
+    """Every candidate weighted equally for every series (no backtest); models' own
+    intervals; ``bottom_up`` reconciliation for ``auto``."""
+    w = 1.0 / len(candidates)
+    weights = pd.DataFrame(
+        [(u, n, w) for u in prep.panel[UID].unique() for n in candidates],
+        columns=[UID, "model", "weight"],
+    )
+    method = prep.args.reconciliation
+    return Ensemble(weights, "bottom_up" if method == "auto" else method)
+
+
+def fit_ensemble(prep: Prepared, candidates: Mapping[str, Any], ens: Ensemble) -> pd.DataFrame:
+    """Fit every candidate on the whole history (in place) and combine their forecasts:
+    ``unique_id, ds, yhat, lo/hi``, calibrated and finished, before any scenario."""
+    from mashdemand.forecast import ensemble
+
+    level, fcs = prep.args.level, {}
+    for n, model in candidates.items():
+        fc = model.fit(prep.train).predict(prep.h, X=prep.future, level=level)
+        fcs[n] = copy_series(fc, prep.copies)
+    fc = ensemble.combine(fcs, ens.weights)
+    if ens.calibrator is not None:
+        fc = ens.calibrator.apply(fc)
+    return finish_forecast(fc, level)
+
+
+def finish(
+    prep: Prepared,
+    ens: Ensemble,
+    base: pd.DataFrame,
+    scenario: Scenario,
+    near: ForecastResult | None = None,
+) -> pd.DataFrame:
+    """The contract frame (CONTRACTS.md) of the ensemble forecast ``base`` under ``scenario``:
+    risk identification and population variant applied, reconciled, made to agree with the
+    daily ``near`` forecast where they overlap, split ids turned into columns."""
+    from mashdemand.forecast import reconcile
+
+    by, level = prep.args.by, prep.args.level
+    fc = _apply_scenario(base, scenario, prep.history, by)
+    fc = _apply_population_variant(fc, prep.population, scenario)
+    info = prep.hierarchy()
+    residuals = ens.cv[ens.cv["model"] == "ensemble"] if ens.cv is not None else None
+    if ens.reconciliation == "mint_shrink" and residuals is None:
         raise ForecastError("reconciliation mint_shrink needs the backtest's residuals")
-    fc = reconcile.reconcile(fc, info, method=reconciliation, residuals=residuals)
+    fc = reconcile.reconcile(fc, info, method=ens.reconciliation, residuals=residuals)
     if near is not None:
         from mashdemand.forecast.temporal import align_to_daily
 
         # near.history is the zero-filled daily panel of the same series.
-        fc = align_to_daily(fc, _from_contract(near.frame, by), near.history, freq, level)
+        fc = align_to_daily(fc, _from_contract(near.frame, by), near.history, prep.args.freq, level)
         fc = reconcile.reconcile(fc.drop(columns="from_daily"), info, method="bottom_up")
+    return _to_contract(fc, by, level)
 
-    frame = _to_contract(fc, by, level)
+
+def _known_ensemble(prep: Prepared, state: _State, candidates: Mapping[str, Any]) -> Ensemble:
+    """The ensemble of ``prep`` (a history cut at an origin) from the backtest forecasts of
+    ``state`` dated up to that origin; a backtest of its own where none are, equal weights
+    without a backtest."""
+    if state.plan is None:
+        return equal_weights(prep, candidates)
+    origin = prep.panel[DS].max()
+    cvs = state.ensemble.cvs or {}
+    known = {n: cv[cv[DS] <= origin] for n, cv in cvs.items() if n in candidates}
+    if set(known) == set(candidates) and all(len(cv) for cv in known.values()):
+        try:
+            return weigh_ensemble(prep, known)
+        except ForecastError:
+            pass  # fewer than two windows had run by the origin
+    return weigh_ensemble(prep, backtest_candidates(prep, candidates, state.plan))
+
+
+def forecast_as_of(
+    history: pd.DataFrame,
+    origin: str | pd.Timestamp,
+    until: str | pd.Timestamp,
+    fitted: ForecastResult | None = None,
+    **kwargs: Any,
+) -> ForecastResult:
+    """The forecast to ``until`` made as of ``origin``: from the history up to ``origin``.
+
+    With ``fitted`` (a result of :func:`forecast` on a history that ``history`` begins, held
+    in memory) its models and backtest are reused as :meth:`ForecastResult.as_of` says;
+    otherwise ``forecast(history up to origin, until, **kwargs)``.
+
+    >>> hist = pd.DataFrame({"hub": "a", "date": pd.date_range("2024-01-01", periods=60),
+    ...     "contacts": 10})
+    >>> res = forecast_as_of(hist, "2024-02-14", "2024-02-20", models=["snaive"], backtest=False)
+    >>> res.data_window, len(res.frame[res.frame["hub"] == "a"])
+    (('2024-01-01', '2024-02-14'), 6)
+    """
+    if fitted is not None:
+        return fitted.as_of(origin, until)
+    cut = history[pd.to_datetime(history[schema.DATE]) <= pd.Timestamp(origin)]
+    return forecast(cut, until, **kwargs)
+
+
+def _result(
+    state: _State, frame: pd.DataFrame, near: ForecastResult | None, seconds: float
+) -> ForecastResult:
+    """The :class:`ForecastResult` of a fitted pipeline."""
+    prep, ens = state.prepared, state.ensemble
     return ForecastResult(
         frame=frame,
-        freq=freq,
-        by=by,
-        history=panel,
-        scenario=scen,
-        models=names,
-        weights=weights,
-        backtest=evaluation,
-        cv=cv_all,
-        calibration=calib.to_dict() if calib is not None else None,
-        reconciliation=reconciliation,
-        reconciliation_scores=reconciliation_scores,
+        freq=prep.args.freq,
+        by=prep.args.by,
+        history=prep.panel,
+        scenario=prep.scenario,
+        models=prep.names,
+        weights=ens.weights,
+        backtest=ens.evaluation,
+        cv=ens.cv,
+        calibration=ens.calibrator.to_dict() if ens.calibrator is not None else None,
+        reconciliation=ens.reconciliation,
+        reconciliation_scores=ens.scores,
         near_term=near,
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
+        _state=state,
     )
 
 
@@ -910,33 +1250,42 @@ def _honest_calibration(cv: pd.DataFrame, level: Sequence[int], freq: str) -> pd
     return pd.concat(out, ignore_index=True)
 
 
-def _near_term(
-    history: pd.DataFrame,
-    coarse: pd.DataFrame,
-    until: str | pd.Timestamp,
-    freq: str,
-    days: int,
-    models: Sequence[str] | None,
-    **kwargs: Any,
-) -> ForecastResult:
-    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``)."""
+def _near_term_until(prep: Prepared, coarse: pd.DataFrame, days: int) -> pd.Timestamp:
+    """Last day of the daily forecast a coarse one agrees with: ``days`` after the history,
+    at least to the end of the first coarse period, at most to ``until`` (or that end)."""
     from mashdemand.forecast.temporal import period_days
 
-    last = pd.Timestamp(history[schema.DATE].max())
+    args = prep.args
+    last = pd.Timestamp(prep.history[schema.DATE].max())
     first = pd.Timestamp(coarse[DS].min())
-    first_end = first + pd.Timedelta(days=int(period_days(pd.Series([first]), freq)[0]) - 1)
-    end_until = pd.Timestamp(until)
-    end = min(max(last + pd.Timedelta(days=days), first_end), max(end_until, first_end))
+    first_end = first + pd.Timedelta(days=int(period_days(pd.Series([first]), args.freq)[0]) - 1)
+    return min(max(last + pd.Timedelta(days=days), first_end), max(args.until, first_end))
+
+
+def _near_term(
+    prep: Prepared, coarse: pd.DataFrame, days: int, backtest: bool, show_progress: bool
+) -> ForecastResult:
+    """The daily forecast a coarse one from daily history agrees with (see ``align_daily``)."""
+    args = prep.args
     # Drift suits long-range periods only; the daily run uses the daily candidates.
+    models = args.models
     daily_models = [n for n in models if n != "drift"] or None if models else None
     return forecast(
-        history,
-        until=end,
+        prep.history,
+        until=_near_term_until(prep, coarse, days),
         freq="day",
         history_freq="day",
         models=daily_models,
         align_daily=False,
-        **kwargs,
+        by=args.by,
+        population=prep.population,
+        housing=prep.housing,
+        scenario=prep.scenario,
+        calendar=args.calendar,
+        backtest=backtest,
+        level=args.level,
+        n_jobs=args.n_jobs,
+        show_progress=show_progress,
     )
 
 
@@ -998,11 +1347,34 @@ def _principal_population(pop: pd.DataFrame | None) -> pd.DataFrame | None:
     return pop[keep].copy()
 
 
+def refit_needed(fitted: Scenario, scenario: Scenario, housing: pd.DataFrame | None = None) -> bool:
+    """Whether a forecast fitted under ``fitted`` must be fitted again for ``scenario``.
+
+    The models see the housing of the scenario (planned dwellings scaled by its delivery
+    rate) and always the principal population; the population variant and risk
+    identification are applied to the forecast afterwards and ``rpa_share`` is only
+    recorded. So only a different housing delivery, with planned dwellings given, needs a
+    refit.
+
+    >>> housing = pd.DataFrame({"hub": "a", "year": [2030], "net_additional_dwellings": [300],
+    ...     "kind": "planned"})
+    >>> refit_needed(Scenario(), Scenario("high", "high"), housing)
+    False
+    >>> refit_needed(Scenario(), Scenario("slow", housing_delivery=0.8), housing)
+    True
+    """
+    if housing is None or fitted.housing_delivery == scenario.housing_delivery:
+        return False
+    return bool((housing[schema.KIND] == "planned").any())
+
+
 def _scenario_housing(housing: pd.DataFrame | None, scen: Scenario) -> pd.DataFrame | None:
-    """Planned net additional dwellings scaled by the scenario's delivery rate."""
+    """Planned net additional dwellings scaled by the scenario's delivery rate (as floats:
+    the scaled counts are not whole)."""
     if housing is None or scen.housing_delivery == 1.0:
         return housing
     out = housing.copy()
+    out[schema.NET_ADDITIONAL_DWELLINGS] = out[schema.NET_ADDITIONAL_DWELLINGS].astype(float)
     planned = out[schema.KIND] == "planned"
     out.loc[planned, schema.NET_ADDITIONAL_DWELLINGS] = (
         out.loc[planned, schema.NET_ADDITIONAL_DWELLINGS] * scen.housing_delivery

@@ -202,9 +202,10 @@ def cross_validation(
     n_windows: int = 3,
     step: int | None = None,
     level: Sequence[int] = (80, 95),
-    show_progress: bool = False,
+    progress: bool = False,
     n_jobs: int = 1,
     min_train: int | None = None,
+    show_progress: bool | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of ``model`` on ``df``.
 
@@ -223,7 +224,7 @@ def cross_validation(
         Periods between cutoffs (default ``h``: non-overlapping windows).
     level : sequence of int
         Interval levels [%].
-    show_progress : bool
+    progress : bool
         Show a tqdm bar over cutoffs.
     n_jobs : int
         Parallel worker processes across cutoffs (joblib's loky; 1 runs in process, -1 uses
@@ -231,6 +232,8 @@ def cross_validation(
     min_train : int, optional
         Fewest training periods a series needs at a cutoff (default ``model.m + 1``: one
         season plus one). Shorter series are skipped for that cutoff with a ``UserWarning``.
+    show_progress : bool, optional
+        Deprecated name of ``progress`` (a ``DeprecationWarning``).
 
     Returns
     -------
@@ -240,13 +243,20 @@ def cross_validation(
         period starts spaced ``step`` apart such that the last window ends on the last observed
         period (of any series); ``horizon`` is 1 for the period right after the cutoff.
     """
+    if show_progress is not None:
+        warnings.warn(
+            "cross_validation(show_progress=...) is deprecated; use progress=...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        progress = progress or show_progress
     check_training_frame(df)
     step = h if step is None else step
     min_train = model.m + 1 if min_train is None else min_train
     df = df.sort_values([UID, DS]).reset_index(drop=True)
     cuts = cutoffs(df[DS].max(), h, n_windows, step, model.freq)
     iterator = cuts
-    if show_progress:
+    if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(cuts, desc=f"backtest {model.name}", unit="cutoff")

@@ -65,6 +65,7 @@ from mashdemand.schema import (
     HUB,
     NET_ADDITIONAL_DWELLINGS,
     POPULATION,
+    SPLIT_SEP,
     YEAR,
 )
 
@@ -141,7 +142,6 @@ CalendarChoice: TypeAlias = str | Mapping[str, str]
 
 TREND_ORIGIN = pd.Timestamp("2017-01-01")
 REBOUND_DAYS = 56  # schools' full return: referrals rebound over about two months
-_SEP = "|"
 _TABLE = "_calendar_table"  # temporary column: which calendar table a row takes
 
 
@@ -394,7 +394,7 @@ def make_features(
         ``year``, ``fy``).
     hub_of : mapping, optional
         ``unique_id`` -> hub slug (``"ALL"`` for the force). Default: the part of the id
-        before ``"|"`` (``"reading|police"`` -> ``"reading"``).
+        before :data:`~mashdemand.schema.SPLIT_SEP` (``"reading|police"`` -> ``"reading"``).
     population, housing : pandas.DataFrame, optional
         Driver tables (CONTRACTS.md section 3, :func:`drivers.read_population`,
         :func:`drivers.read_housing`). If a series' hub is not in a table, a warning is
@@ -444,7 +444,10 @@ def make_features(
     starts = pd.DatetimeIndex(np.sort(base[DS].unique())).as_unit("s")
     uids = pd.Index(base[UID].unique())
     hubs = pd.Series(
-        [hub_of[u] if hub_of is not None and u in hub_of else str(u).split(_SEP)[0] for u in uids],
+        [
+            hub_of[u] if hub_of is not None and u in hub_of else str(u).split(SPLIT_SEP)[0]
+            for u in uids
+        ],
         index=uids,
     )
     hub_col = base[UID].map(hubs).to_numpy()

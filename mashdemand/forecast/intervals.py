@@ -29,6 +29,7 @@ import pandas as pd
 
 from mashdemand.forecast.base import DS, UID, YHAT, Y, finish_forecast
 from mashdemand.forecast.metrics import HORIZON
+from mashdemand.schema import FORCE_TOTAL, SPLIT_SEP
 
 _BUCKET_COLS = ["h_min", "h_max", "n"]
 
@@ -49,9 +50,6 @@ BUCKET_EDGES: dict[str, tuple[int, ...] | None] = {
 #: ``sqrt`` widens by ``sqrt(h / h_max)`` (version 1 calibrators).
 EXTRAPOLATIONS: tuple[str, ...] = ("learned", "flat", "sqrt")
 MAX_GROWTH = 0.5
-#: Series id of the force total and the separator of split series (``hub|police``), as
-#: :mod:`mashdemand.forecast.api` names them.
-FORCE_TOTAL, SPLIT_SEP = "ALL", "|"
 #: Fewest residuals of a series group, and of each of its buckets, for its own spread factor.
 MIN_GROUP = 60
 

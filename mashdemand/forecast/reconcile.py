@@ -23,9 +23,10 @@ import pandas as pd
 
 from mashdemand.forecast.base import DS, UID, YHAT, Y, finish_forecast
 from mashdemand.forecast.metrics import CUTOFF
+from mashdemand.schema import SPLIT_SEP
 
 TOTAL = "ALL"
-SEP = "|"
+SEP = SPLIT_SEP
 METHODS = ("bottom_up", "ols", "wls_struct", "mint_shrink")
 
 

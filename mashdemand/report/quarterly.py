@@ -444,7 +444,8 @@ def build_quarterly(
 
     prior = find_forecast_for(store, q)
     if prior is None and reconstruct:
-        prior = _reconstructed_prior(totals, q, jobs, models, pending if archive else [], notes)
+        kept = pending if archive else []
+        prior = _reconstructed_prior(totals, q, jobs, models, kept, notes, fitted=near)
     if prior is not None:
         run, fc_prior = prior
         tables["forecast_vs_actual"] = compare_with_actual(fc_prior, totals, q)
@@ -512,17 +513,34 @@ def _reconstructed_prior(
     models: Sequence[str] | None,
     pending: list[ArchiveRun],
     notes: list[str],
+    fitted: ForecastResult | None = None,
 ) -> tuple[dict, pd.DataFrame] | None:
     """Last quarter's forecast made now from the data before ``q`` (two years or more needed),
-    as :func:`~mashdemand.report.archive.find_forecast_for` returns it; added to ``pending``."""
+    as :func:`~mashdemand.report.archive.find_forecast_for` returns it; added to ``pending``.
+
+    With ``fitted``, this quarter's daily forecast held in memory, it is that forecast as of
+    the day before ``q`` (:meth:`~mashdemand.forecast.api.ForecastResult.as_of`: its models
+    fitted again on the data before ``q``, weighted and calibrated from its backtest errors
+    known then), under the principal scenario; otherwise, or where that cannot be made, a
+    whole forecast of the data before ``q``."""
     from mashdemand.report.archive import forecast_from_run
 
     q0, q1 = q.start_time.normalize(), q.end_time.normalize()
     before = totals[totals[schema.DATE] < q0]
     if before[schema.DATE].nunique() < 2 * 365:
         return None
+    rec = None
+    if fitted is not None:
+        try:
+            rec = fitted.as_of(q0 - pd.Timedelta(days=1), q1)
+            rec = rec if rec.scenario == Scenario() else rec.with_scenario(Scenario())
+        except ForecastError:
+            rec = None  # e.g. a housing scenario (refit) or a result without its models
     try:
-        rec = forecast(before, until=q1, freq="day", history_freq="day", n_jobs=jobs, models=models)
+        if rec is None:
+            rec = forecast(
+                before, until=q1, freq="day", history_freq="day", n_jobs=jobs, models=models
+            )
     except ForecastError as exc:
         notes.append(f"could not reconstruct last quarter's forecast: {exc}")
         return None
@@ -711,7 +729,7 @@ def _forecast_tables(
         if res.backtest is None:
             continue
         ov = res.backtest.overall.set_index("model")
-        snaive = ov["mase"].get("SeasonalNaive", np.nan)
+        snaive = ov["mase"].get("snaive", np.nan)
         for model, r in ov.iterrows():
             bt.append(
                 {

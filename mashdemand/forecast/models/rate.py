@@ -26,11 +26,11 @@ from mashdemand.forecast.base import (
     future_dates,
 )
 from mashdemand.forecast.features import POP_ALL, POP_CHILD
+from mashdemand.schema import SPLIT_SEP
 from mashdemand.threads import single_threaded_fit
 
 ALPHAS: tuple[float, ...] = (0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 """Candidate smoothing weights, chosen jointly for all series by backtest."""
-_SEP = "|"
 _OFFSET = 0.5  # added to counts inside logs so a zero count has a finite error
 
 
@@ -44,7 +44,7 @@ def _exposure(df: pd.DataFrame, uid: str) -> np.ndarray:
     n = len(df)
     all_ = df[POP_ALL].to_numpy(dtype=float) if POP_ALL in df else np.full(n, np.nan)
     child = df[POP_CHILD].to_numpy(dtype=float) if POP_CHILD in df else np.full(n, np.nan)
-    parts = uid.split(_SEP)[1:]
+    parts = uid.split(SPLIT_SEP)[1:]
     if "child" in parts and np.isfinite(child).any():
         e = child
     elif "adult" in parts and np.isfinite(child).any() and np.isfinite(all_).any():

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mashdemand import schema
 from mashdemand.calendar import fy_start
-from mashdemand.forecast.api import Scenario
+from mashdemand.forecast.api import Scenario, refit_needed
 from mashdemand.hubs import validate_hubs
 from mashdemand.report.fms import tables as tb
 from mashdemand.report.fms.appendix import FmsAppendix, FmsPeriods, FmsTable, role_label
@@ -181,13 +181,26 @@ def scenario_projections(
     -------
     dict
         Scenario name -> :class:`~mashdemand.forecast.api.ForecastResult`, in the order given.
+
+    Notes
+    -----
+    The models are fitted once: a scenario that only changes the population variant or the
+    risk identification is applied to a fitted projection
+    (:meth:`~mashdemand.forecast.api.ForecastResult.with_scenario`, the same numbers as
+    fitting again); one that changes what the models see (housing delivery) is fitted anew.
     """
-    out = {}
+    out: dict[str, Any] = {}
+    fitted: list[Any] = []
     for text in scenarios:
         sc = Scenario.parse(text)
-        out[sc.name] = fy_projection(
-            daily, until, population, housing, sc, jobs, models, f"FMS projection ({sc.name})"
-        )
+        reuse = next((r for r in fitted if not refit_needed(r.scenario, sc, housing)), None)
+        if reuse is not None:
+            out[sc.name] = reuse.with_scenario(sc)
+        else:
+            out[sc.name] = fy_projection(
+                daily, until, population, housing, sc, jobs, models, f"FMS projection ({sc.name})"
+            )
+            fitted.append(out[sc.name])
         done()
     return out
 
