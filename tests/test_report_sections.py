@@ -171,3 +171,17 @@ def test_no_import_cycle_between_the_writer_and_the_sections():
     for path in (REPORT / "sections").glob("*.py"):
         assert "mashdemand.report.render" not in imported_modules(path), path.name
     assert "mashdemand.report.render" not in imported_modules(REPORT / "content.py")
+
+
+def test_the_backtest_table_names_models_as_a_reader_would():
+    """The tables' CSVs keep registry keys (``snaive``); the report shows display names."""
+    inputs = small_inputs(quarantined=False)
+    inputs.tables["backtest"] = pd.DataFrame(
+        {"model": ["ensemble", "snaive", "snaive_adj", "gbm"], "mase": [0.7, 1.0, 0.9, 0.72]}
+    )
+    html = render_document(build_document(inputs, "2026-10-01T09:00:00+01:00", sections=[Method()]))
+    for label in ("Ensemble", "Seasonal naive", "Seasonal naive, calendar-adjusted"):
+        assert f">{label}<" in html
+    assert "Gradient boosting (pooled)" in html
+    assert ">snaive<" not in html and ">gbm<" not in html
+    assert list(inputs.tables["backtest"]["model"]) == ["ensemble", "snaive", "snaive_adj", "gbm"]

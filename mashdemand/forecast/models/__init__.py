@@ -31,7 +31,15 @@ from typing import Any
 
 from mashdemand.forecast.base import Forecaster
 
-__all__ = ["FAST_MODELS_ENV", "MODELS", "SLOW_MODELS", "default_candidates", "make_model"]
+__all__ = [
+    "FAST_MODELS_ENV",
+    "MODELS",
+    "MODEL_LABELS",
+    "SLOW_MODELS",
+    "default_candidates",
+    "make_model",
+    "model_label",
+]
 
 
 def _lazy(module: str, cls: str) -> Callable[..., Forecaster]:
@@ -54,6 +62,32 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
     "gbm": _lazy("gbm", "PooledGBM"),
     "rate": _lazy("rate", "PooledRate"),
 }
+
+
+#: What a reader sees for each model name (registry keys, the calendar-adjusted seasonal naive
+#: the daily ensemble adds beside the plain one, and the ensemble itself). Files a program reads
+#: keep the keys.
+MODEL_LABELS: dict[str, str] = {
+    "snaive": "Seasonal naive",
+    "snaive_adj": "Seasonal naive, calendar-adjusted",
+    "naive": "Naive (last value)",
+    "drift": "Drift (trend)",
+    "ets": "Exponential smoothing (ETS)",
+    "ucm": "Unobserved components",
+    "prophet": "Prophet",
+    "gbm": "Gradient boosting (pooled)",
+    "rate": "Population rate (pooled)",
+    "ensemble": "Ensemble",
+}
+
+
+def model_label(name: str) -> str:
+    """The display name of model ``name``; a name without one is shown as it is.
+
+    >>> model_label("snaive"), model_label("my_model")
+    ('Seasonal naive', 'my_model')
+    """
+    return MODEL_LABELS.get(str(name), str(name))
 
 
 def make_model(name: str, freq: str = "day", **kw: Any) -> Forecaster:

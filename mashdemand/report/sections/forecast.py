@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.forecast.models import model_label
 from mashdemand.report.content import ReportFigure, ReportTable, SectionContent
 from mashdemand.report.numbers import fmt_int
 from mashdemand.report.sections.base import Section, SectionInputs, pct_signed
@@ -84,9 +85,9 @@ def assumptions(inputs: SectionInputs) -> list[str]:
         f"{sc.risk_identification:+.0%} on police contacts"
         + (f", RPA share {sc.rpa_share:.0%}." if sc.rpa_share is not None else "."),
         "The daily forecast (next 182 days) uses the models "
-        + ", ".join(f["models"])
+        + ", ".join(model_label(m) for m in f["models"])
         + "; the financial-year projection uses "
-        + ", ".join(f["fy_models"])
+        + ", ".join(model_label(m) for m in f["fy_models"])
         + ", and agrees with the daily forecast where they overlap (the current year is the "
         "contacts already observed plus the daily forecast for the rest).",
         "Population and housing growth drive the rate model (contacts per 1,000 residents "

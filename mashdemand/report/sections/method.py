@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mashdemand.forecast.models import model_label
 from mashdemand.report.content import ReportTable, SectionContent
 from mashdemand.report.numbers import fmt_int, fmt_num, fmt_pct, fmt_share
 from mashdemand.report.sections.base import Section, SectionInputs, is_number, pct_signed
@@ -26,6 +27,7 @@ class Method(Section):
             "Backtest accuracy (out of sample)",
             inputs.tables["backtest"],
             formats={
+                "model": model_label,
                 "mase": lambda v: fmt_num(v, 3),
                 "vs_seasonal_naive_pct": pct_signed,
                 "rel_bias_pct": pct_signed,
