@@ -214,7 +214,7 @@ def daily_mase(points: pd.DataFrame, actual: pd.DataFrame, m: int = 7) -> pd.Ser
     """
     if points.empty:
         return pd.Series(dtype=float)
-    ev = evaluate(points, actual.dropna(subset=[Y]), m, levels=())
+    ev = evaluate(points, actual.dropna(subset=[Y]), m, level=())
     return ev.overall.set_index(MODEL)["mase"]
 
 
@@ -280,7 +280,7 @@ def monthly_mase(points: pd.DataFrame, actual: pd.DataFrame, months: int = MONTH
     if mp.empty:
         return pd.Series(dtype=float)
     hist = monthly_totals(actual, [Y])
-    ev = evaluate(mp, hist, 12, levels=())
+    ev = evaluate(mp, hist, 12, level=())
     return ev.overall.set_index(MODEL)["mase"]
 
 

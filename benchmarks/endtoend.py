@@ -72,10 +72,10 @@ def _run(job: str, jobs: int) -> tuple[float, dict[str, float]]:
         t0 = time.perf_counter()
         prof.enable()
         if job == "quarterly":
-            run_quarterly(inputs, Path(tmp) / "reports", jobs=jobs)
+            run_quarterly(inputs, Path(tmp) / "reports", n_jobs=jobs)
         else:
             est = inputs.population.parent / "establishment.csv"
-            run_fms_appendix(inputs, 2026, Path(tmp) / "fms", establishment=est, jobs=jobs)
+            run_fms_appendix(inputs, 2026, Path(tmp) / "fms", establishment=est, n_jobs=jobs)
         prof.disable()
         return time.perf_counter() - t0, _stage_times(prof)
 

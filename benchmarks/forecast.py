@@ -431,7 +431,7 @@ def score_dfe(panel: pd.DataFrame, results: list[Done]) -> tuple[list[dict], pd.
         d[MODEL] = t.method
         frames.append(d[(d[HORIZON] >= 1) & (d[HORIZON] <= DFE_H)])
     pts = pd.concat(frames, ignore_index=True)
-    mase = evaluate(pts, panel, 1, levels=()).overall.set_index(MODEL)["mase"]
+    mase = evaluate(pts, panel, 1, level=()).overall.set_index(MODEL)["mase"]
     row = _row(
         "DfE referrals", f"FY h={DFE_H}", panel[S.UID].nunique(), pts[CUTOFF].nunique(), mase
     )

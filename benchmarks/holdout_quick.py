@@ -107,7 +107,7 @@ def run_one(
         panel, m = build_panel(aggregate(counts[counts["date"] <= until], freq)), 12
     actual = panel[panel["ds"] > cutoff]
     cv = f.merge(actual, on=["unique_id", "ds"], how="inner").assign(cutoff=cutoff)
-    ev = evaluate(cv, panel[panel["ds"] <= cutoff], m, levels=(80,))
+    ev = evaluate(cv, panel[panel["ds"] <= cutoff], m, level=(80,))
     mae_m, bias_m = monthly_errors(f, actual, daily=freq == "day")
     w = res.weights.groupby("model")["weight"].mean().round(2).to_dict()
     return {
@@ -149,7 +149,7 @@ def members(
         fc = build().fit(train).predict(h, X=fut, level=(80,))
         secs = time.perf_counter() - t0
         cv = fc.merge(actual, on=["unique_id", "ds"]).assign(cutoff=cutoff)
-        ev = evaluate(cv, panel[panel["ds"] <= cutoff], 7, levels=(80,))
+        ev = evaluate(cv, panel[panel["ds"] <= cutoff], 7, level=(80,))
         mae_m, bias_m = monthly_errors(fc, actual)
         rows.append(
             {

@@ -289,7 +289,9 @@ def staffing(
         ),
     ] = True,
     seed: Annotated[int, typer.Option(help="Seed for the re-simulation.")] = staffing_defaults.SEED,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes.")] = staffing_defaults.N_JOBS,
+    jobs: Annotated[
+        int, typer.Option("--jobs", help="Worker processes.")
+    ] = staffing_defaults.N_JOBS,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
 ) -> None:
     """Staff, rosters and operating hours that meet the MASH timeliness standards.
@@ -319,7 +321,9 @@ def staffing(
         if options:
             cfg = cfg.with_options([o.strip() for o in options.split(",") if o.strip()])
         recs = load_contacts(paths=contacts or None, store=store, mapping=mapping)
-        plan = plan_staffing(fc, recs, cfg, quantile=quantile, seed=seed, n_jobs=jobs, progress=True)
+        plan = plan_staffing(
+            fc, recs, cfg, quantile=quantile, seed=seed, n_jobs=jobs, progress=True
+        )
         plan.to_csv(out, roster_out)
         if cover_out is not None:
             cover_out.parent.mkdir(parents=True, exist_ok=True)
@@ -536,7 +540,7 @@ def report_quarterly(
                 scenario=scenario,
                 pdf=pdf,
                 archive=archive,
-                jobs=jobs,
+                n_jobs=jobs,
                 progress=True,
             )
         except RenderError as exc:
@@ -626,7 +630,7 @@ def fms_appendix(
             scenarios=scen or DEFAULT_SCENARIOS,
             rule=rule,
             internal=internal,
-            jobs=jobs,
+            n_jobs=jobs,
             progress=True,
         )
     _warn_left_out(app_.facts.get("left_out"))

@@ -31,7 +31,7 @@ def test_calibrated_coverage_out_of_sample(backtest: pd.DataFrame) -> None:
     early = backtest[backtest["cutoff"].isin(cuts[:24])]
     late = backtest[backtest["cutoff"].isin(cuts[24:])]
     raw80 = coverage(late["y"], late["lo80"], late["hi80"])
-    cal = ConformalCalibrator(levels=(80, 95)).fit(early)
+    cal = ConformalCalibrator(level=(80, 95)).fit(early)
     out = cal.apply(late)
     cov80 = coverage(out["y"], out["lo80"], out["hi80"])
     cov95 = coverage(out["y"], out["lo95"], out["hi95"])
@@ -53,7 +53,7 @@ def test_calibrated_coverage_out_of_sample(backtest: pd.DataFrame) -> None:
 
 def test_intervals_scale_with_sqrt_of_forecast() -> None:
     cv = pd.DataFrame({"horizon": 1, "y": np.linspace(-10, 10, 101) + 100, "yhat": 100.0})
-    cal = ConformalCalibrator(levels=(80,)).fit(cv)
+    cal = ConformalCalibrator(level=(80,)).fit(cv)
     f = pd.DataFrame({"unique_id": ["a", "b"], "ds": 1, "horizon": 1, "yhat": [100.0, 400.0]})
     out = cal.apply(f)
     width = (out["hi80"] - out["lo80"]).to_numpy()
@@ -109,6 +109,10 @@ def test_json_round_trip() -> None:
     pd.testing.assert_frame_equal(back.apply(f), cal.apply(f))
     with pytest.raises(RuntimeError):
         ConformalCalibrator().apply(f)
+    # a calibrator saved before the parameter was named ``level`` still loads
+    old = cal.to_dict()
+    old["levels"] = old.pop("level")
+    assert ConformalCalibrator.from_dict(old).level == cal.level == (80, 95)
 
 
 def test_conformal_quantile_rank() -> None:
@@ -131,7 +135,7 @@ def _growing(
 
 def test_fixed_buckets_follow_the_error_at_each_horizon() -> None:
     cv = _growing()  # 8000 residuals, spread 1.01 at h = 1 to 5 at h = 400
-    cal = ConformalCalibrator(levels=(80,), edges=(7, 28, 91, 365, 730), min_per_bucket=200)
+    cal = ConformalCalibrator(level=(80,), edges=(7, 28, 91, 365, 730), min_per_bucket=200)
     cal.fit(cv)
     q = cal.quantiles_
     # 1-7 has 140 residuals < 200: merged into 1-28; 366-400 is the last, partial bucket
@@ -151,17 +155,17 @@ def test_fixed_buckets_follow_the_error_at_each_horizon() -> None:
     by_bucket = hit.groupby(pd.cut(out["horizon"], [0, 91, 365, 400]), observed=True).mean()
     assert by_bucket.between(0.76, 0.84).all(), by_bucket
     # the old count-based buckets (min 200) cut the same range into 40 equal slices
-    assert len(ConformalCalibrator(levels=(80,), min_per_bucket=200).fit(cv).quantiles_) == 40
+    assert len(ConformalCalibrator(level=(80,), min_per_bucket=200).fit(cv).quantiles_) == 40
 
 
 def test_beyond_the_backtest_flat_or_grown_as_the_buckets_show() -> None:
     f = pd.DataFrame({"unique_id": "a", "ds": range(3), "horizon": [400, 800, 1600], "yhat": 100.0})
-    grow = ConformalCalibrator(levels=(80,), edges=(91, 365), min_per_bucket=200).fit(_growing())
+    grow = ConformalCalibrator(level=(80,), edges=(91, 365), min_per_bucket=200).fit(_growing())
     # spreads at mean horizons 46 (1.46) and 228 (3.28): g = log(2.25) / log(4.96), ~0.5
     assert 0.4 < grow.growth_ <= 0.5
     w = (grow.apply(f)["hi80"] - grow.apply(f)["lo80"]).to_numpy()
     np.testing.assert_allclose(w[1:] / w[0], (np.array([800, 1600]) / 400) ** grow.growth_)
-    flat = ConformalCalibrator(levels=(80,), edges=(91, 365), min_per_bucket=200)
+    flat = ConformalCalibrator(level=(80,), edges=(91, 365), min_per_bucket=200)
     flat = flat.fit(_growing(slope=0.0))
     assert flat.growth_ < 0.05
     wf = (flat.apply(f)["hi80"] - flat.apply(f)["lo80"]).to_numpy()
@@ -182,7 +186,8 @@ def test_bucket_table_round_trip_records_h_max() -> None:
     f["yhat"] = 80.0
     pd.testing.assert_frame_equal(back.apply(f), cal.apply(f))
     # a version-1 record (no h_max, widened by sqrt) still loads and behaves as it did
-    v1 = {k: d[k] for k in ("levels", "n_buckets", "min_per_bucket", "power", "quantiles")}
+    v1 = {k: d[k] for k in ("n_buckets", "min_per_bucket", "power", "quantiles")}
+    v1["levels"] = d["level"]  # the key's name then
     old = ConformalCalibrator.from_dict({**v1, "version": 1})
     assert old.h_max_ == 400 and old.growth_ == 0.5
     w = old.apply(f)

@@ -1068,7 +1068,7 @@ def weigh_ensemble(prep: Prepared, cvs: Mapping[str, pd.DataFrame]) -> Ensemble:
     cv_all = pd.concat([*cvs.values(), ens_cv], ignore_index=True)
     # Every model is scored on the windows the ensemble could be scored on.
     cv_all = cv_all[cv_all["cutoff"].isin(ens_cv["cutoff"].unique())]
-    evaluation = metrics.evaluate(cv_all, panel, m, levels=level)
+    evaluation = metrics.evaluate(cv_all, panel, m, level=level)
     return Ensemble(weights, method, scores, calib, cv_all, evaluation, dict(cvs))
 
 
@@ -1324,7 +1324,7 @@ def _choose_reconciliation(
             reconciled[method] = reconcile.reconcile(cv, info, method=method, residuals=cv)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        ev = metrics.evaluate(reconciled[method], panel, m, levels=())
+        ev = metrics.evaluate(reconciled[method], panel, m, level=())
         scores[method] = round(float(ev.overall["mase"].iloc[0]), 4)
     best = min(scores.values())
     chosen = next(k for k, v in scores.items() if v <= best * 1.005)

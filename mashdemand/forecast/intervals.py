@@ -301,7 +301,7 @@ class ConformalCalibrator:
 
     Parameters
     ----------
-    levels : sequence of int
+    level : sequence of int
         Interval levels [%] to calibrate.
     n_buckets : int, optional
         Number of equal-count horizon buckets (when ``edges`` is None). Default: as many as
@@ -336,21 +336,21 @@ class ConformalCalibrator:
     Examples
     --------
     >>> cv = pd.DataFrame({"horizon": 1, "y": np.arange(100.0), "yhat": 50.0})
-    >>> cal = ConformalCalibrator(levels=(80,)).fit(cv)
+    >>> cal = ConformalCalibrator(level=(80,)).fit(cv)
     >>> cal.quantiles_[["h_min", "h_max", "n"]].to_dict("records")
     [{'h_min': 1, 'h_max': 1, 'n': 100}]
     """
 
     def __init__(
         self,
-        levels: Sequence[int] = (80, 95),
+        level: Sequence[int] = (80, 95),
         n_buckets: int | None = None,
         min_per_bucket: int = 30,
         edges: Sequence[int] | None = None,
         extrapolate: str = "learned",
         by_group: bool = False,
     ) -> None:
-        self.levels = levels
+        self.level = level
         self.n_buckets = n_buckets
         self.min_per_bucket = min_per_bucket
         self.edges = edges
@@ -398,7 +398,7 @@ class ConformalCalibrator:
             inside = (hz >= lo_h) & (hz <= hi_h)
             rb = r[inside]
             row: dict[str, Any] = {"h_min": lo_h, "h_max": hi_h, "n": len(rb)}
-            for lv in self.levels:
+            for lv in self.level:
                 a = (1 - lv / 100) / 2
                 row[f"lo{lv}"] = conformal_quantile(rb, a)
                 row[f"hi{lv}"] = conformal_quantile(rb, 1 - a)
@@ -408,7 +408,7 @@ class ConformalCalibrator:
         self.quantiles_ = pd.DataFrame(rows)
         self.h_max_ = int(edges[-1])
         self.growth_ = {
-            "learned": spread_growth(self.quantiles_, max(self.levels), mid),
+            "learned": spread_growth(self.quantiles_, max(self.level), mid),
             "flat": 0.0,
             "sqrt": 0.5,
         }[self.extrapolate]
@@ -446,12 +446,12 @@ class ConformalCalibrator:
         if scales and UID in f.columns:
             names, at = np.unique(series_groups(f[UID]), return_inverse=True)
             s = s * np.array([scales.get(g, 1.0) for g in names], dtype=float)[at]
-        for lv in self.levels:
+        for lv in self.level:
             for side in ("lo", "hi"):
                 col = f"{side}{lv}"
                 f[col] = yhat + qt[col].to_numpy()[idx] * s
-        levels = sorted({int(c[2:]) for c in f.columns if c.startswith("lo") and c[2:].isdigit()})
-        return finish_forecast(f, levels)
+        level = sorted({int(c[2:]) for c in f.columns if c.startswith("lo") and c[2:].isdigit()})
+        return finish_forecast(f, level)
 
     def widening(self, horizons: np.ndarray) -> np.ndarray:
         """Factor on the last bucket's quantiles at each horizon: 1 up to ``h_max_``, then
@@ -481,7 +481,7 @@ class ConformalCalibrator:
         """
         out: dict[str, Any] = {
             "version": 2,
-            "levels": [int(lv) for lv in self.levels],
+            "level": [int(lv) for lv in self.level],
             "n_buckets": self.n_buckets,
             "min_per_bucket": int(self.min_per_bucket),
             "edges": None if self.edges is None else [int(e) for e in self.edges],
@@ -506,7 +506,7 @@ class ConformalCalibrator:
         if version not in (1, 2):
             raise ValueError(f"calibrator: unsupported version {version!r}")
         cal = cls(
-            levels=tuple(d["levels"]),
+            level=tuple(d["level"] if "level" in d else d["levels"]),  # "levels" before 0.2
             n_buckets=d["n_buckets"],
             min_per_bucket=d["min_per_bucket"],
             edges=None if d.get("edges") is None else tuple(d["edges"]),
@@ -523,7 +523,7 @@ class ConformalCalibrator:
 
     def __repr__(self) -> str:
         return (
-            f"ConformalCalibrator(levels={tuple(self.levels)!r}, n_buckets={self.n_buckets!r}, "
+            f"ConformalCalibrator(level={tuple(self.level)!r}, n_buckets={self.n_buckets!r}, "
             f"min_per_bucket={self.min_per_bucket!r}, edges={self.edges!r}, "
             f"extrapolate={self.extrapolate!r}, by_group={self.by_group!r})"
         )
@@ -543,7 +543,7 @@ def bucket_index(horizons: np.ndarray, h_max: np.ndarray) -> np.ndarray:
     return np.clip(idx, 0, len(edges) - 1)
 
 
-def calibrator_for(freq: str, levels: Sequence[int], min_per_bucket: int) -> ConformalCalibrator:
+def calibrator_for(freq: str, level: Sequence[int], min_per_bucket: int) -> ConformalCalibrator:
     """The calibrator :func:`~mashdemand.forecast.api.forecast` uses for period ``freq``:
     fixed buckets (:data:`BUCKET_EDGES`) where the period has them, spread per series group.
 
@@ -551,5 +551,5 @@ def calibrator_for(freq: str, levels: Sequence[int], min_per_bucket: int) -> Con
     (7, 28, 91, 365, 730)
     """
     return ConformalCalibrator(
-        levels=levels, min_per_bucket=min_per_bucket, edges=BUCKET_EDGES.get(freq), by_group=True
+        level=level, min_per_bucket=min_per_bucket, edges=BUCKET_EDGES.get(freq), by_group=True
     )

@@ -208,7 +208,7 @@ def interval_score(y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float) -> 
     return float(np.mean(s))
 
 
-def level_quantiles(levels: Sequence[int]) -> dict[float, str]:
+def level_quantiles(level: Sequence[int]) -> dict[float, str]:
     """The quantile each interval bound stands for: ``{0.1: 'lo80', 0.9: 'hi80', ...}``.
 
     Examples
@@ -217,7 +217,7 @@ def level_quantiles(levels: Sequence[int]) -> dict[float, str]:
     {0.1: 'lo80', 0.9: 'hi80'}
     """
     out: dict[float, str] = {}
-    for lv in levels:
+    for lv in level:
         a = (1 - lv / 100) / 2
         out[round(a, 6)] = f"lo{lv}"
         out[round(1 - a, 6)] = f"hi{lv}"
@@ -348,7 +348,7 @@ def _row_scales(
 
 
 def pointwise(
-    cv: pd.DataFrame, s1: np.ndarray, s2: np.ndarray, levels: Sequence[int]
+    cv: pd.DataFrame, s1: np.ndarray, s2: np.ndarray, level: Sequence[int]
 ) -> dict[str, np.ndarray]:
     """Each backtest row's value of every metric, before averaging.
 
@@ -358,7 +358,7 @@ def pointwise(
         ``y, yhat, lo<L>, hi<L>`` rows.
     s1, s2 : ndarray
         The rows' MAE and MSE scales (:func:`row_scales`).
-    levels : sequence of int
+    level : sequence of int
         Interval levels [%] scored.
 
     Returns
@@ -386,10 +386,10 @@ def pointwise(
         "_err": err,
         "_y": y,
     }
-    for lv in levels:
+    for lv in level:
         lo, hi = cv[f"lo{lv}"].to_numpy(dtype=float), cv[f"hi{lv}"].to_numpy(dtype=float)
         out[f"coverage{lv}"] = ((y >= lo) & (y <= hi)).astype(float)
-    qcols = level_quantiles(levels)
+    qcols = level_quantiles(level)
     pin = np.zeros(len(y))
     for q, col in qcols.items():
         diff = y - cv[col].to_numpy(dtype=float)
@@ -418,7 +418,7 @@ def _summarise(
     rows: dict[str, np.ndarray],
     codes: dict[str, tuple[np.ndarray, np.ndarray]],
     by: list[str],
-    levels: Sequence[int],
+    level: Sequence[int],
 ) -> pd.DataFrame:
     """Means of the pointwise metrics ``rows`` (:func:`pointwise`) by the ``by`` columns
     (factorised in ``codes``), or over all rows when ``by`` is empty; ``n`` and ``rel_bias``
@@ -459,14 +459,14 @@ def _summarise(
     y_sum = np.where(agg["_y"] != 0, agg["_y"], np.nan)
     agg["rel_bias"] = np.where(agg["_y"] != 0, agg["_err"] / y_sum, np.nan)
     agg["n"] = agg["n"].astype(int)
-    cols = ["n", *METRICS, *[f"coverage{lv}" for lv in levels], "pinball"]
+    cols = ["n", *METRICS, *[f"coverage{lv}" for lv in level], "pinball"]
     return pd.DataFrame({**keys, **{c: agg[c] for c in cols}})
 
 
-def check_backtest(cv: pd.DataFrame, levels: Sequence[int]) -> None:
+def check_backtest(cv: pd.DataFrame, level: Sequence[int]) -> None:
     """Raise ValueError naming the columns :func:`evaluate` needs that ``cv`` lacks."""
     missing = [c for c in (UID, Y, YHAT) if c not in cv.columns]
-    missing += [f"{s}{lv}" for lv in levels for s in ("lo", "hi") if f"{s}{lv}" not in cv.columns]
+    missing += [f"{s}{lv}" for lv in level for s in ("lo", "hi") if f"{s}{lv}" not in cv.columns]
     if missing:
         raise ValueError(
             f"backtest frame: missing column(s) {', '.join(missing)}; found {', '.join(cv.columns)}"
@@ -474,7 +474,7 @@ def check_backtest(cv: pd.DataFrame, levels: Sequence[int]) -> None:
 
 
 def evaluate(
-    cv: pd.DataFrame, train: pd.DataFrame, m: int, levels: Sequence[int] = (80, 95)
+    cv: pd.DataFrame, train: pd.DataFrame, m: int, level: Sequence[int] = (80, 95)
 ) -> EvaluationResult:
     """Score a backtest by series, by horizon and overall.
 
@@ -490,7 +490,7 @@ def evaluate(
         uses data the forecast could not have seen.
     m : int
         Seasonal period for the scales [periods].
-    levels : sequence of int
+    level : sequence of int
         Interval levels [%] whose ``lo<L>, hi<L>`` columns are scored.
 
     Returns
@@ -505,21 +505,21 @@ def evaluate(
     ...     "lo95": 9.0, "hi95": 12.0})
     >>> train = pd.DataFrame({"unique_id": "a", "y": range(1, 9),
     ...     "ds": pd.date_range("2024-01-01", periods=8)})
-    >>> evaluate(cv, train, m=1, levels=(80, 95)).overall[["mase", "bias", "coverage80"]]
+    >>> evaluate(cv, train, m=1, level=(80, 95)).overall[["mase", "bias", "coverage80"]]
        mase  bias  coverage80
     0   0.5   0.5         0.5
     """
-    check_backtest(cv, levels)
+    check_backtest(cv, level)
     codes = {
         c: pd.factorize(cv[c].to_numpy(), sort=True)
         for c in (MODEL, UID, HORIZON)
         if c in cv.columns
     }
-    rows = pointwise(cv, *_row_scales(cv, codes[UID], series_history(train), m), levels)
+    rows = pointwise(cv, *_row_scales(cv, codes[UID], series_history(train), m), level)
     model = [MODEL] if MODEL in cv.columns else []
     by_h = [*model, HORIZON] if HORIZON in cv.columns else model
     return EvaluationResult(
-        by_series=_summarise(rows, codes, [*model, UID], levels),
-        by_horizon=_summarise(rows, codes, by_h, levels),
-        overall=_summarise(rows, codes, model, levels),
+        by_series=_summarise(rows, codes, [*model, UID], level),
+        by_horizon=_summarise(rows, codes, by_h, level),
+        overall=_summarise(rows, codes, model, level),
     )

@@ -302,7 +302,7 @@ def build_quarterly(
     staffing_config: Any = None,
     archive: bool = True,
     reconstruct: bool = True,
-    jobs: int = 2,
+    n_jobs: int = 2,
     progress: bool = False,
     models: Sequence[str] | None = None,
 ) -> QuarterlyReport:
@@ -330,7 +330,7 @@ def build_quarterly(
         When no forecast of the report quarter was archived before it began, make one now from
         the data up to the day before the quarter (labelled *reconstructed*; in
         ``pending_runs`` when ``archive``).
-    jobs : int
+    n_jobs : int
         Parallel workers for the model fits and the staffing plan.
     progress : bool
         Show a progress bar over the stages.
@@ -418,7 +418,7 @@ def build_quarterly(
             f"to March) of history; the data run from {first_day:%d/%m/%Y} to {q1:%d/%m/%Y}"
         )
     fy_until = fy_start(q1) + pd.DateOffset(years=NEXT_FYS + 1) - pd.Timedelta(days=1)
-    result = fy_projection(daily, fy_until, population, housing, scenario, jobs, models, str(q))
+    result = fy_projection(daily, fy_until, population, housing, scenario, n_jobs, models, str(q))
     near = result.near_term
     if near is None:  # pragma: no cover - align_daily is on and the history is daily
         raise ReportError("the daily near-term forecast is missing")
@@ -445,7 +445,7 @@ def build_quarterly(
     prior = find_forecast_for(store, q)
     if prior is None and reconstruct:
         kept = pending if archive else []
-        prior = _reconstructed_prior(totals, q, jobs, models, kept, notes, fitted=near)
+        prior = _reconstructed_prior(totals, q, n_jobs, models, kept, notes, fitted=near)
     if prior is not None:
         run, fc_prior = prior
         tables["forecast_vs_actual"] = compare_with_actual(fc_prior, totals, q)
@@ -465,8 +465,8 @@ def build_quarterly(
     plan_quarters = [str(p) for p in whole_periods(first, last, "Q")]
     # Arrival profiles from the record-level contacts up to the end of the quarter.
     recs = profile_contacts(store, until=q1, hubs=record_hubs) if record_hubs else None
-    plan = plan_staffing(fc_hubs, recs, cfg, n_jobs=jobs, quarters=plan_quarters)
-    checked = plan.verify(n_jobs=jobs)
+    plan = plan_staffing(fc_hubs, recs, cfg, n_jobs=n_jobs, quarters=plan_quarters)
+    checked = plan.verify(n_jobs=n_jobs)
     notes += plan.notes
     tables.update(_staffing_tables(plan, checked, cfg))
     bar.update()
@@ -509,7 +509,7 @@ def _keep_if_complete(run: ArchiveRun, pending: list[ArchiveRun], notes: list[st
 def _reconstructed_prior(
     totals: pd.DataFrame,
     q: pd.Period,
-    jobs: int,
+    n_jobs: int,
     models: Sequence[str] | None,
     pending: list[ArchiveRun],
     notes: list[str],
@@ -539,7 +539,7 @@ def _reconstructed_prior(
     try:
         if rec is None:
             rec = forecast(
-                before, until=q1, freq="day", history_freq="day", n_jobs=jobs, models=models
+                before, until=q1, freq="day", history_freq="day", n_jobs=n_jobs, models=models
             )
     except ForecastError as exc:
         notes.append(f"could not reconstruct last quarter's forecast: {exc}")
@@ -862,7 +862,7 @@ def fy_projection(
     population: pd.DataFrame | None,
     housing: pd.DataFrame | None,
     scenario: Scenario | str | None,
-    jobs: int,
+    n_jobs: int,
     models: Sequence[str] | None,
     what: str,
 ) -> ForecastResult:
@@ -880,7 +880,7 @@ def fy_projection(
             population=population,
             housing=housing,
             scenario=scenario,
-            n_jobs=jobs,
+            n_jobs=n_jobs,
             models=models,
         )
     except ForecastError as exc:
@@ -937,7 +937,7 @@ def run_quarterly(
     scenario: str | None = None,
     pdf: bool = True,
     archive: bool = True,
-    jobs: int = 2,
+    n_jobs: int = 2,
     progress: bool = False,
     models: Sequence[str] | None = None,
 ) -> tuple[QuarterlyReport, dict[str, Path]]:
@@ -969,7 +969,7 @@ def run_quarterly(
             scenario=scenario,
             staffing_config=cfg,
             archive=archive,
-            jobs=jobs,
+            n_jobs=n_jobs,
             progress=progress,
             models=models,
         )

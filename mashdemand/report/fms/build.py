@@ -154,7 +154,7 @@ def scenario_projections(
     population: pd.DataFrame | None,
     housing: pd.DataFrame | None,
     scenarios: Sequence[str],
-    jobs: int,
+    n_jobs: int,
     models: Sequence[str] | None,
     done: Callable[[], Any] = lambda: None,
 ) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def scenario_projections(
         Drivers.
     scenarios : sequence of str
         Scenario texts (:meth:`Scenario.parse`); the first is the principal projection.
-    jobs : int
+    n_jobs : int
         Worker processes for the forecast.
     models : sequence of str, optional
         Override the forecast models.
@@ -198,7 +198,7 @@ def scenario_projections(
             out[sc.name] = reuse.with_scenario(sc)
         else:
             out[sc.name] = fy_projection(
-                daily, until, population, housing, sc, jobs, models, f"FMS projection ({sc.name})"
+                daily, until, population, housing, sc, n_jobs, models, f"FMS projection ({sc.name})"
             )
             fitted.append(out[sc.name])
         done()
@@ -253,7 +253,7 @@ def plan_workforce(
     fys: Sequence[pd.Timestamp],
     record_hubs: Sequence[str],
     cfg: Any,
-    jobs: int,
+    n_jobs: int,
 ) -> tuple[Any, list[str]]:
     """The staffing plan for the same quarter of each projection year
     (:func:`workforce_forecast` of the principal projection), with the arrival profile of the
@@ -263,7 +263,7 @@ def plan_workforce(
 
     fc_hubs, quarters = workforce_forecast(principal, fys)
     recs = profile_contacts(store, hubs=list(record_hubs)) if record_hubs else None
-    return plan_staffing(fc_hubs, recs, cfg, n_jobs=jobs, quarters=quarters), quarters
+    return plan_staffing(fc_hubs, recs, cfg, n_jobs=n_jobs, quarters=quarters), quarters
 
 
 # --- the tables -------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def build_fms_appendix(
     scenarios: Sequence[str] = DEFAULT_SCENARIOS,
     staffing_config: Any = None,
     rule: DisclosureRule | None = None,
-    jobs: int = 2,
+    n_jobs: int = 2,
     progress: bool = False,
     models: Sequence[str] | None = None,
 ) -> FmsAppendix:
@@ -377,7 +377,7 @@ def build_fms_appendix(
         The staffing config (default the shipped one).
     rule : DisclosureRule, optional
         Disclosure control for the published version (default counts 1-5 suppressed).
-    jobs : int
+    n_jobs : int
         Worker processes.
     progress : bool
         Show a progress bar.
@@ -416,7 +416,7 @@ def build_fms_appendix(
     bar.update()
 
     results = scenario_projections(
-        hist.daily, periods.until, population, housing, scenarios, jobs, models, bar.update
+        hist.daily, periods.until, population, housing, scenarios, n_jobs, models, bar.update
     )
     principal = results[principal_name(scenarios)]
     projections = {name: r.frame[r.frame[schema.DATE].isin(fys)] for name, r in results.items()}
@@ -428,7 +428,7 @@ def build_fms_appendix(
     frames["projection_hub"] = tb.projection_hub_table(in_years)
     frames["drivers"] = tb.drivers_table(population, housing, hubs, fys)
 
-    plan, quarters = plan_workforce(store, principal, fys, hist.record_hubs, cfg, jobs)
+    plan, quarters = plan_workforce(store, principal, fys, hist.record_hubs, cfg, n_jobs)
     bar.update()
     bar.close()
     est_hub = establishment.groupby(schema.HUB)["fte"].sum() if establishment is not None else None

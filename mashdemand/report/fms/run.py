@@ -55,7 +55,7 @@ def run_fms_appendix(
     scenarios: Sequence[str] = DEFAULT_SCENARIOS,
     rule: DisclosureRule | None = None,
     internal: bool | None = False,
-    jobs: int = 2,
+    n_jobs: int = 2,
     progress: bool = False,
     models: Sequence[str] | None = None,
 ) -> tuple[FmsAppendix, dict[str, Path]]:
@@ -97,7 +97,7 @@ def run_fms_appendix(
             scenarios=scenarios,
             staffing_config=cfg,
             rule=rule,
-            jobs=jobs,
+            n_jobs=n_jobs,
             progress=progress,
             models=models,
         )
