@@ -79,7 +79,7 @@ def main() -> None:
         tmpd = Path(tmp)
         csv = tmpd / "contacts_full.csv"
         t0 = time.perf_counter()
-        df = generate_contacts(end=args.end, scale=args.scale, show_progress=True)
+        df = generate_contacts(end=args.end, scale=args.scale, progress=True)
         gen_s = time.perf_counter() - t0
         for col in ("received_at", "decided_at"):
             df[col] = df[col].dt.strftime("%d/%m/%Y %H:%M:%S")

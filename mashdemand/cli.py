@@ -232,7 +232,7 @@ def forecast(
             backtest=backtest,
             n_jobs=jobs,
             reconciliation=reconciliation,
-            show_progress=True,
+            progress=True,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = result.frame.copy()
@@ -427,7 +427,7 @@ def sample(
     from mashdemand.sample import write_sample
 
     with _user_errors():
-        written = write_sample(out, seed=seed, end=end, full=full, show_progress=True)
+        written = write_sample(out, seed=seed, end=end, full=full, progress=True)
     for name, path in written.items():
         typer.echo(f"wrote {name}: {path}")
 

@@ -82,6 +82,7 @@ import pandas as pd
 from mashdemand import calendar as cal
 from mashdemand import schema
 from mashdemand.hubs import HUB_SLUGS
+from mashdemand.progress import progress_argument
 
 __all__ = [
     "CATEGORIES",
@@ -797,7 +798,8 @@ def generate_contacts(
     end: str | pd.Timestamp | None = None,
     hubs: Iterable[str] | str | None = None,
     scale: float = 1.0,
-    show_progress: bool = False,
+    progress: bool = False,
+    show_progress: bool | None = None,
 ) -> pd.DataFrame:
     """Generate the sample force's canonical contact log (see the module docstring).
 
@@ -813,8 +815,10 @@ def generate_contacts(
         own random stream, so a hub's contacts do not depend on the others requested.
     scale : float
         Multiplier on every rate (e.g. 0.1 for a light test force).
-    show_progress : bool
+    progress : bool
         Show a tqdm progress bar over hubs.
+    show_progress : bool, optional
+        Deprecated name of ``progress``.
 
     Returns
     -------
@@ -831,11 +835,12 @@ def generate_contacts(
     >>> bool((df.decided_at > df.received_at).all())
     True
     """
+    progress = progress_argument(progress, show_progress, "generate_contacts")
     lo, hi = _window(start, end)
     hub_list = _hubs(hubs)
     c = _calendar(lo, hi)
     iterator: Iterable[str] = hub_list
-    if show_progress:
+    if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(hub_list, desc="sample force", unit="hub")
@@ -904,8 +909,9 @@ def write_sample(
     end: str | pd.Timestamp | None = None,
     record_hubs: Sequence[str] = ("bracknell-forest", "slough", "milton-keynes"),
     full: bool = False,
-    show_progress: bool = False,
+    progress: bool = False,
     start: str | pd.Timestamp = DEFAULT_START,
+    show_progress: bool | None = None,
 ) -> dict[str, Path]:
     """Write the committed sample data set to ``out_dir``.
 
@@ -931,17 +937,20 @@ def write_sample(
         Hubs written record level; the default keeps the committed folder under 12 MB.
     full : bool
         Also write ``contacts_full.csv``.
-    show_progress : bool
+    progress : bool
         Show a progress bar while generating.
+    show_progress : bool, optional
+        Deprecated name of ``progress``.
 
     Returns
     -------
     dict of str to Path
         File role to path.
     """
+    progress = progress_argument(progress, show_progress, "write_sample")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    contacts = generate_contacts(seed, start, end, show_progress=show_progress)
+    contacts = generate_contacts(seed, start, end, progress=progress)
     paths: dict[str, Path] = {}
     for hub in record_hubs:
         sub = contacts[contacts[schema.HUB] == hub].reset_index(drop=True)
@@ -991,7 +1000,8 @@ def ensure_sample(
     seed: int = DEFAULT_SEED,
     start: str = DEFAULT_START,
     end: str = SAMPLE_END,
-    show_progress: bool = False,
+    progress: bool = False,
+    show_progress: bool | None = None,
 ) -> Path:
     """The sample force's folder, made on first use (a wheel ships no ``data/sample``).
 
@@ -1005,21 +1015,24 @@ def ensure_sample(
         Default ``cache_dir() / f"sample-{seed}-{end}"``.
     seed, start, end
         As :func:`generate_contacts`.
-    show_progress : bool
+    progress : bool
         Show a progress bar while generating.
+    show_progress : bool, optional
+        Deprecated name of ``progress``.
 
     Returns
     -------
     Path
         A folder with every file of :func:`write_sample`.
     """
+    progress = progress_argument(progress, show_progress, "ensure_sample")
     target = Path(folder) if folder else cache_dir() / f"sample-{seed}-{end}"
     if (target / "daily_counts.csv").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=target.parent))
     try:
-        write_sample(tmp, seed=seed, start=start, end=end, show_progress=show_progress)
+        write_sample(tmp, seed=seed, start=start, end=end, progress=progress)
         try:
             tmp.rename(target)
         except OSError:  # made meanwhile by another run: keep theirs

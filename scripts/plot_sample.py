@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--end", default=None, help="last day (default: last complete quarter)")
     parser.add_argument("--out", type=Path, default=REPO / "reports/figures/sample_force.png")
     args = parser.parse_args()
-    contacts = generate_contacts(args.seed, end=args.end, show_progress=True)
+    contacts = generate_contacts(args.seed, end=args.end, progress=True)
     fig = plot_sample_force(contacts)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)

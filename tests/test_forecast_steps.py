@@ -185,3 +185,22 @@ def test_cross_validation_show_progress_is_deprecated():
         old = cross_validation(MeanLastSeason(), df, h=3, n_windows=2, show_progress=True)
     assert_same(old, new)
     assert new["cutoff"].nunique() == 2
+
+
+def test_forecast_show_progress_is_deprecated_for_progress(small):
+    """One name across the package: ``progress``; the old one warns and does the same."""
+    kw = {"until": "2026-10-15", "models": ["snaive"], "n_jobs": 1, "backtest": False}
+    new = forecast(small, progress=True, **kw)
+    with pytest.warns(DeprecationWarning, match=r"forecast\(show_progress=...\) is deprecated"):
+        old = forecast(small, show_progress=True, **kw)
+    assert_same(old.frame, new.frame)
+
+
+def test_sample_generator_takes_progress():
+    from mashdemand.sample import generate_contacts
+
+    kw = {"start": "2024-01-01", "end": "2024-01-03", "hubs": "slough", "scale": 0.2}
+    new = generate_contacts(1, progress=True, **kw)
+    with pytest.warns(DeprecationWarning, match="use progress="):
+        old = generate_contacts(1, show_progress=True, **kw)
+    assert_same(old, new)

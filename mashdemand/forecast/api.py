@@ -59,6 +59,7 @@ from mashdemand.forecast.base import (
     interval_columns,
 )
 from mashdemand.forecast.counts import FREQ_ORDER, aggregate, fill_missing
+from mashdemand.progress import progress_argument
 
 # A saved result (ForecastResult.to_json): "format" names the record and stays as it is for
 # readers that check it; "format_version" counts its revisions (1: forecast only, no
@@ -716,10 +717,11 @@ def forecast(
     level: Sequence[int] = LEVELS,
     n_jobs: int = 2,
     reconciliation: str = "auto",
-    show_progress: bool = False,
+    progress: bool = False,
     backtest_plan: tuple[int, int, int] | None = None,
     align_daily: bool = True,
     near_term_days: int = NEAR_TERM_DAYS,
+    show_progress: bool | None = None,
 ) -> ForecastResult:
     """Forecast every hub, split and the force total from history to ``until``.
 
@@ -761,6 +763,8 @@ def forecast(
         ``auto`` (default) picks, from the backtest, the method of
         :mod:`~mashdemand.forecast.reconcile` whose coherent forecasts have the lowest MASE
         over every node; ``bottom_up`` when there is no backtest. Or name one method.
+    progress : bool
+        Show progress bars over the backtest windows.
     backtest_plan : (horizon cap, windows, step), optional
         Override :data:`BACKTEST_PLAN` for this period, e.g. ``(24, 4, 3)`` to backtest
         monthly projections two years ahead.
@@ -769,12 +773,15 @@ def forecast(
         days (at least to the end of the first forecast period) and make the coarse forecast
         agree with it where they overlap (:mod:`~mashdemand.forecast.temporal`); the daily
         forecast is kept as ``result.near_term``.
+    show_progress : bool, optional
+        Deprecated name of ``progress`` (a ``DeprecationWarning``).
 
     Returns
     -------
     ForecastResult
     """
     t0 = time.perf_counter()
+    progress = progress_argument(progress, show_progress, "forecast")
     prep = prepare(
         history, until, freq, history_freq, by, population, housing, scenario, calendar,
         models, reconciliation, level, n_jobs,
@@ -782,13 +789,13 @@ def forecast(
     candidates = candidate_models(prep)
     plan = (backtest_plan or BACKTEST_PLAN[prep.args.freq]) if backtest else None
     if plan is not None:
-        ens = weigh_ensemble(prep, backtest_candidates(prep, candidates, plan, show_progress))
+        ens = weigh_ensemble(prep, backtest_candidates(prep, candidates, plan, progress))
     else:
         ens = equal_weights(prep, candidates)
     base = fit_ensemble(prep, candidates, ens)
     near = None
     if align_daily and prep.args.history_freq == "day" and prep.args.freq != "day":
-        near = _near_term(prep, base, near_term_days, backtest, show_progress)
+        near = _near_term(prep, base, near_term_days, backtest, progress)
     frame = finish(prep, ens, base, prep.scenario, near)
     state = _State(prep, candidates, ens, base, plan, near_term_days)
     return _result(state, frame, near, time.perf_counter() - t0)
@@ -1004,7 +1011,7 @@ def backtest_candidates(
     prep: Prepared,
     candidates: Mapping[str, Any],
     plan: tuple[int, int, int],
-    show_progress: bool = False,
+    progress: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Each candidate's rolling-origin backtest forecasts, copied series included, its
     ``model`` column the candidate's name (the registry key, e.g. ``snaive``).
@@ -1026,7 +1033,7 @@ def backtest_candidates(
             n_windows=p.windows,
             step=p.step,
             level=prep.args.level,
-            progress=show_progress,
+            progress=progress,
             n_jobs=prep.args.n_jobs,
         )
         # Tables name each model by its registry key (``snaive``), as the weights do.
@@ -1263,7 +1270,7 @@ def _near_term_until(prep: Prepared, coarse: pd.DataFrame, days: int) -> pd.Time
 
 
 def _near_term(
-    prep: Prepared, coarse: pd.DataFrame, days: int, backtest: bool, show_progress: bool
+    prep: Prepared, coarse: pd.DataFrame, days: int, backtest: bool, progress: bool
 ) -> ForecastResult:
     """The daily forecast a coarse one from daily history agrees with (see ``align_daily``)."""
     args = prep.args
@@ -1285,7 +1292,7 @@ def _near_term(
         backtest=backtest,
         level=args.level,
         n_jobs=args.n_jobs,
-        show_progress=show_progress,
+        progress=progress,
     )
 
 

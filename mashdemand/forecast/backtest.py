@@ -28,6 +28,7 @@ from mashdemand.forecast.base import (
     interval_columns,
 )
 from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL
+from mashdemand.progress import progress_argument
 from mashdemand.threads import FIT_THREADS
 
 #: Fewest periods each series should have before the first backtest cutoff, when the history
@@ -243,13 +244,7 @@ def cross_validation(
         period starts spaced ``step`` apart such that the last window ends on the last observed
         period (of any series); ``horizon`` is 1 for the period right after the cutoff.
     """
-    if show_progress is not None:
-        warnings.warn(
-            "cross_validation(show_progress=...) is deprecated; use progress=...",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        progress = progress or show_progress
+    progress = progress_argument(progress, show_progress, "cross_validation")
     check_training_frame(df)
     step = h if step is None else step
     min_train = model.m + 1 if min_train is None else min_train

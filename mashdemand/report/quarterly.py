@@ -900,7 +900,7 @@ def sample_dir() -> Path:
     for d in (Path("data/sample"), CHECKOUT_SAMPLE):
         if all((d / f).exists() for f in ("daily_counts.csv", "population.csv")):
             return d
-    return ensure_sample(show_progress=True)
+    return ensure_sample(progress=True)
 
 
 @dataclass(frozen=True)
