@@ -1,12 +1,18 @@
 """Benchmark: the main job and the FMS appendix end to end, with where the time goes.
 
 The main job is ``mashdemand report quarterly --sample`` from an empty store; the FMS appendix
-is ``mashdemand fms-appendix --year 2026 --sample`` with its four default scenarios. Each runs
-in this process under ``cProfile`` so the time can be split by stage (cumulative wall time of
-the stage's entry point: ingest, forecast, of which backtest, staffing, verification, sections
-(charts, words), rendering), once on the machine as it is and once beside two busy processes
-(``python -c "while True: pass"``). Goals (issue 12): main job <= 30 s, FMS <= 45 s, neither
-more than 1.5x slower when busy.
+is ``mashdemand fms-appendix --year 2026 --sample`` with its four default scenarios. Each runs on
+the machine as it is and beside two busy processes (``python -c "while True: pass"``), in two
+ways:
+
+- as the command a user types, in a new process from an empty store: its wall time, imports
+  and start-up included, is the ``seconds`` the goals are judged on;
+- in this process under ``cProfile``, to split the time by stage (cumulative wall time of the
+  stage's entry point: ingest, forecast, of which backtest, staffing, verification, sections
+  (charts, words), rendering). The profiler slows Python-heavy code, so these stage seconds
+  add up to more than the plain run (column ``profiled``).
+
+Goals (issue 12): main job <= 30 s, FMS <= 45 s, neither more than 1.5x slower when busy.
 
 Run: ``python benchmarks/endtoend.py [--jobs N] [--only quarterly|fms]``. Writes
 ``reports/benchmarks/endtoend.md`` and ``.csv``.
@@ -80,6 +86,22 @@ def _run(job: str, jobs: int) -> tuple[float, dict[str, float]]:
         return time.perf_counter() - t0, _stage_times(prof)
 
 
+def _command(job: str, jobs: int) -> float:
+    """Wall seconds of the job as a user runs it: a new process, an empty store."""
+    args = (
+        ["report", "quarterly", "--sample"]
+        if job == "quarterly"
+        else ["fms-appendix", "--year", "2026", "--sample"]
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-c", "from mashdemand.cli import main; main()", *args]
+        cmd += ["--store", str(Path(tmp) / "store.duckdb"), "--out", str(Path(tmp) / "out")]
+        cmd += ["--jobs", str(jobs)]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+
 def _busy(n: int = 2) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
@@ -96,12 +118,14 @@ def main(argv: list[str] | None = None) -> None:
             load_before = os.getloadavg()[0]
             busy = _busy() if load != "as is" else []
             try:
-                seconds, stages = _run(job, args.jobs)
+                seconds = _command(job, args.jobs)
+                profiled, stages = _run(job, args.jobs)
             finally:
                 for p in busy:
                     p.kill()
             row = {"job": job, "load": load, "load avg before": round(load_before, 1)}
             row["seconds"] = round(seconds, 1)
+            row["profiled"] = round(profiled, 1)
             row.update({k: round(v, 1) for k, v in stages.items()})
             rows.append(row)
             print(row, flush=True)
@@ -122,10 +146,13 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Run {pd.Timestamp.now(tz='Europe/London'):%d/%m/%Y %H:%M} on {platform.machine()}, "
         f"{os.cpu_count()} cores (shared: `load avg before` is the 1-minute load average when "
-        f"each run started), Python {platform.python_version()}, `--jobs {args.jobs}`. Stage "
-        "columns: cumulative wall seconds in each stage's entry point (cProfile; `forecast "
-        "(all)` includes the backtest; stages run one after another, so they add up to about "
-        "the total). Command: `python benchmarks/endtoend.py`.",
+        f"each run started), Python {platform.python_version()}, `--jobs {args.jobs}`. "
+        "`seconds`: wall time of the command as a user runs it (new process, empty store, "
+        "imports included); the goals are judged on it. `profiled`: the same job in-process "
+        "under cProfile, whose stage columns are cumulative wall seconds in each stage's entry "
+        "point (`forecast (all)` includes the backtest; stages run one after another, so they "
+        "add up to about `profiled`, which the profiler inflates). "
+        "Command: `python benchmarks/endtoend.py`.",
         "",
         markdown_table(table),
         "",
