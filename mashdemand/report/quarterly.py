@@ -37,12 +37,17 @@ from mashdemand.store import ArchiveRun, Store
 __all__ = [
     "QuarterlyReport",
     "ReportError",
+    "ReportHistory",
     "build_quarterly",
     "default_quarter",
+    "forecast_stage",
     "left_out_text",
     "load_report_history",
     "parse_quarter",
+    "prior_stage",
+    "report_history",
     "split_forecastable",
+    "staffing_stage",
     "whole_periods",
 ]
 
@@ -339,26 +344,103 @@ def build_quarterly(
 
     Hubs with too little history before the quarter ends (:func:`split_forecastable`) are left
     out of every table and named in the notes and ``facts["left_out"]``.
+
+    The stages, each a function of its own: :func:`report_history` (the data, demand and
+    data-quality tables), :func:`forecast_stage` (the projection and its daily near-term
+    forecast), :func:`prior_stage` (last quarter's forecast against the actuals),
+    :func:`staffing_stage` (plan and verification), then the sections
+    (:func:`mashdemand.report.sections.add_sections`).
     """
     from tqdm.auto import tqdm
 
-    from mashdemand.staffing import load_config, plan_staffing
-    from mashdemand.staffing.plan import profile_contacts
+    from mashdemand.report.sections import add_sections
+    from mashdemand.staffing import load_config
 
     t0 = time.perf_counter()
-    stages = [
+    stages = (
         "reading the store",
         "forecast",
         "last quarter's forecast",
         "staffing",
         "sections (charts, words)",
-    ]
+    )
     bar = tqdm(total=len(stages), desc="quarterly report", disable=not progress, unit="stage")
-    notes: list[str] = []
     cfg = staffing_config or load_config()
 
-    # 1. data ------------------------------------------------------------------------------
     bar.set_postfix_str(stages[0])
+    hist = report_history(store, quarter, counts, cfg)
+    bar.update()
+    bar.set_postfix_str(stages[1])
+    result, near, pending = forecast_stage(
+        hist, population, housing, scenario, n_jobs, models, archive
+    )
+    bar.update()
+    bar.set_postfix_str(stages[2])
+    prior_stage(store, hist, near, n_jobs, models, pending if archive else [], reconstruct)
+    bar.update()
+    bar.set_postfix_str(stages[3])
+    plan, checked = staffing_stage(store, hist, near, cfg, n_jobs)
+    bar.update()
+    bar.set_postfix_str(stages[4])
+    hist.facts.update(_facts(hist.tables, result, near, plan, checked, hist.quarter))
+    report = QuarterlyReport(
+        quarter=hist.quarter,
+        tables=hist.tables,
+        figures={},
+        facts=hist.facts,
+        notes=hist.notes,
+        forecast=result,
+        plan=plan,
+        pending_runs=pending,
+    )
+    add_sections(report, store, hist.daily)
+    bar.update()
+    bar.close()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+# --- the stages ---------------------------------------------------------------------------
+@dataclass
+class ReportHistory:
+    """The report quarter's data (:func:`report_history`), and the tables, facts and notes
+    the later stages add to.
+
+    Attributes
+    ----------
+    quarter : pandas.Period
+        The report quarter.
+    daily : DataFrame
+        ``hub, [source], date, contacts`` up to the quarter's last day, forecastable hubs only.
+    totals : DataFrame
+        ``hub, date, contacts`` (sources summed).
+    record_hubs, count_hubs : list of str
+        Hubs with record-level logs, and hubs with counts only.
+    tables, facts, notes
+        What the report shows, filled in stage by stage.
+    """
+
+    quarter: pd.Period
+    daily: pd.DataFrame
+    totals: pd.DataFrame
+    record_hubs: list[str]
+    count_hubs: list[str]
+    tables: dict[str, pd.DataFrame]
+    facts: dict[str, Any]
+    notes: list[str]
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The quarter's last day."""
+        return self.quarter.end_time.normalize()
+
+
+def report_history(
+    store: Store, quarter: str | pd.Period | None, counts: str | Path | None, cfg: Any
+) -> ReportHistory:
+    """Stage 1: the data up to the end of ``quarter`` (default the last complete one), the
+    demand and data-quality tables, and the facts that need no forecast."""
+    notes: list[str] = []
     daily_all, record_hubs, count_hubs = load_report_history(store, counts)
     last_day = daily_all[schema.DATE].max()
     q = parse_quarter(quarter) if isinstance(quarter, str) else quarter
@@ -379,9 +461,7 @@ def build_quarterly(
     hubs = sorted(daily[schema.HUB].unique())
     record_hubs = [h for h in record_hubs if h in hubs]
     count_hubs = [h for h in count_hubs if h in hubs]
-    hub_first = daily.groupby(schema.HUB)[schema.DATE].min()
     totals = daily.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
-    tables: dict[str, pd.DataFrame] = {}
     facts: dict[str, Any] = {
         "quarter": str(q),
         "quarter_words": quarter_words(q),
@@ -396,13 +476,25 @@ def build_quarterly(
         # what readers call each operating option ("07:00-19:00 weekdays"); tables keep keys
         "option_labels": {name: o.label for name, o in cfg.options.items()},
     }
-    tables.update(_demand_tables(store, daily, q, hubs))
+    tables = _demand_tables(store, daily, q, hubs)
     facts["quarter_contacts"] = int(tables["headline"].set_index(schema.HUB).loc["ALL", "contacts"])
     tables["quarantine"], tables["gaps"] = _data_quality(store, daily, q)
-    bar.update()
+    return ReportHistory(q, daily, totals, record_hubs, count_hubs, tables, facts, notes)
 
-    # 2. forecast: financial years, embedding the daily near-term forecast --------------------
-    bar.set_postfix_str(stages[1])
+
+def forecast_stage(
+    hist: ReportHistory,
+    population: pd.DataFrame | None,
+    housing: pd.DataFrame | None,
+    scenario: Scenario | str | None,
+    n_jobs: int,
+    models: Sequence[str] | None,
+    archive: bool,
+) -> tuple[ForecastResult, ForecastResult, list[ArchiveRun]]:
+    """Stage 2: the financial-year projection embedding the daily near-term forecast, their
+    tables, and (with ``archive``) both runs for the store's archive."""
+    q, q1, notes = hist.quarter, hist.last_day, hist.notes
+    hub_first = hist.daily.groupby(schema.HUB)[schema.DATE].min()
     short = hub_first[hub_first > q1 - pd.Timedelta(days=2 * 365)]
     if len(short):
         notes.append(
@@ -410,7 +502,7 @@ def build_quarterly(
             + ", ".join(f"{h} (from {d:%d/%m/%Y})" for h, d in short.items())
             + ": their forecasts lean on the pooled models and have wide intervals"
         )
-    first_day = totals[schema.DATE].min()
+    first_day = hist.totals[schema.DATE].min()
     first_full_fy = fy_start(first_day) + pd.DateOffset(years=int(first_day != fy_start(first_day)))
     if first_full_fy + pd.DateOffset(years=1) - pd.Timedelta(days=1) > q1:
         raise ReportError(
@@ -418,11 +510,13 @@ def build_quarterly(
             f"to March) of history; the data run from {first_day:%d/%m/%Y} to {q1:%d/%m/%Y}"
         )
     fy_until = fy_start(q1) + pd.DateOffset(years=NEXT_FYS + 1) - pd.Timedelta(days=1)
-    result = fy_projection(daily, fy_until, population, housing, scenario, n_jobs, models, str(q))
+    result = fy_projection(
+        hist.daily, fy_until, population, housing, scenario, n_jobs, models, str(q)
+    )
     near = result.near_term
     if near is None:  # pragma: no cover - align_daily is on and the history is daily
         raise ReportError("the daily near-term forecast is missing")
-    tables.update(_forecast_tables(result, near, totals, q))
+    hist.tables.update(_forecast_tables(result, near, hist.totals, q))
     pending: list[ArchiveRun] = []
     if archive:
         for r in (near, result):
@@ -436,61 +530,60 @@ def build_quarterly(
                 models=tuple(r.models),
             )
             _keep_if_complete(run, pending, notes)
-    bar.update()
+    return result, near, pending
 
-    # 3. how did last quarter's forecast do? --------------------------------------------------
-    bar.set_postfix_str(stages[2])
+
+def prior_stage(
+    store: Store,
+    hist: ReportHistory,
+    near: ForecastResult,
+    n_jobs: int,
+    models: Sequence[str] | None,
+    pending: list[ArchiveRun],
+    reconstruct: bool,
+) -> None:
+    """Stage 3: how last quarter's forecast did: the one archived before the quarter began,
+    or (``reconstruct``) one made now from the data before it, added to ``pending``."""
     from mashdemand.report.archive import compare_with_actual, find_forecast_for
 
+    q, tables = hist.quarter, hist.tables
     prior = find_forecast_for(store, q)
     if prior is None and reconstruct:
-        kept = pending if archive else []
-        prior = _reconstructed_prior(totals, q, n_jobs, models, kept, notes, fitted=near)
+        prior = _reconstructed_prior(hist.totals, q, n_jobs, models, pending, hist.notes, near)
     if prior is not None:
         run, fc_prior = prior
-        tables["forecast_vs_actual"] = compare_with_actual(fc_prior, totals, q)
+        tables["forecast_vs_actual"] = compare_with_actual(fc_prior, hist.totals, q)
         tables["prior_forecast"] = fc_prior
-        facts["prior_run"] = run
+        hist.facts["prior_run"] = run
     else:
         tables["forecast_vs_actual"] = pd.DataFrame()
-        facts["prior_run"] = None
+        hist.facts["prior_run"] = None
     tables["headline"] = _headline_with_forecast(tables["headline"], tables["forecast_vs_actual"])
-    bar.update()
 
-    # 4. staffing for the quarters the daily forecast covers completely -----------------------
-    bar.set_postfix_str(stages[3])
+
+def staffing_stage(
+    store: Store, hist: ReportHistory, near: ForecastResult, cfg: Any, n_jobs: int
+) -> tuple[Any, pd.DataFrame]:
+    """Stage 4: the staffing plan for the quarters the daily forecast covers completely, and
+    its verification by simulation."""
+    from mashdemand.staffing import plan_staffing
+    from mashdemand.staffing.plan import profile_contacts
+
     nf = near.frame
     fc_hubs = nf[nf[schema.HUB] != schema.FORCE_TOTAL]
     first, last = fc_hubs[schema.DATE].min(), fc_hubs[schema.DATE].max()
     plan_quarters = [str(p) for p in whole_periods(first, last, "Q")]
     # Arrival profiles from the record-level contacts up to the end of the quarter.
-    recs = profile_contacts(store, until=q1, hubs=record_hubs) if record_hubs else None
+    recs = (
+        profile_contacts(store, until=hist.last_day, hubs=hist.record_hubs)
+        if hist.record_hubs
+        else None
+    )
     plan = plan_staffing(fc_hubs, recs, cfg, n_jobs=n_jobs, quarters=plan_quarters)
     checked = plan.verify(n_jobs=n_jobs)
-    notes += plan.notes
-    tables.update(_staffing_tables(plan, checked, cfg))
-    bar.update()
-
-    # 5. sections: each section's words, tables and charts ------------------------------------
-    bar.set_postfix_str(stages[4])
-    from mashdemand.report.sections import add_sections
-
-    facts.update(_facts(tables, result, near, plan, checked, q))
-    report = QuarterlyReport(
-        quarter=q,
-        tables=tables,
-        figures={},
-        facts=facts,
-        notes=notes,
-        forecast=result,
-        plan=plan,
-        pending_runs=pending,
-    )
-    add_sections(report, store, daily)
-    bar.update()
-    bar.close()
-    report.seconds = time.perf_counter() - t0
-    return report
+    hist.notes.extend(plan.notes)
+    hist.tables.update(_staffing_tables(plan, checked, cfg))
+    return plan, checked
 
 
 def _keep_if_complete(run: ArchiveRun, pending: list[ArchiveRun], notes: list[str]) -> bool:
