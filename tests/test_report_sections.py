@@ -182,6 +182,6 @@ def test_the_backtest_table_names_models_as_a_reader_would():
     html = render_document(build_document(inputs, "2026-10-01T09:00:00+01:00", sections=[Method()]))
     for label in ("Ensemble", "Seasonal naive", "Seasonal naive, calendar-adjusted"):
         assert f">{label}<" in html
-    assert "Gradient boosting (pooled)" in html
+    assert "<td>Gradient boosting (pooled)</td>" in html  # text, so not right-aligned
     assert ">snaive<" not in html and ">gbm<" not in html
     assert list(inputs.tables["backtest"]["model"]) == ["ensemble", "snaive", "snaive_adj", "gbm"]

@@ -31,6 +31,7 @@ from mashdemand import schema
 from mashdemand.calendar import fy_label, fy_start
 from mashdemand.errors import MashdemandError
 from mashdemand.forecast.api import ForecastError, ForecastResult, Scenario, forecast
+from mashdemand.hubs import display_name
 from mashdemand.report.content import ReportDocument
 from mashdemand.store import ArchiveRun, Store
 
@@ -454,7 +455,9 @@ def report_history(
     daily = daily_all[daily_all[schema.DATE] <= q1]
     no_data = sorted(set(daily_all[schema.HUB]) - set(daily[schema.HUB]))
     if no_data:
-        notes.append(f"no history before the end of {q} for {', '.join(no_data)}")
+        notes.append(
+            f"no history before the end of {q} for {', '.join(map(display_name, no_data))}"
+        )
     daily, left_out = forecastable_history(daily, q1)
     if len(left_out):
         notes.append(left_out_note(left_out, q1))
@@ -499,7 +502,7 @@ def forecast_stage(
     if len(short):
         notes.append(
             "less than two years of history for "
-            + ", ".join(f"{h} (from {d:%d/%m/%Y})" for h, d in short.items())
+            + ", ".join(f"{display_name(h)} (from {d:%d/%m/%Y})" for h, d in short.items())
             + ": their forecasts lean on the pooled models and have wide intervals"
         )
     first_day = hist.totals[schema.DATE].min()

@@ -88,8 +88,8 @@ def format_table(
         out.append('<tr class="total">' if is_total else "<tr>")
         for c in df.columns:
             v = row[c]
-            if c in formats:
-                text, num = formats[c](v), True
+            if c in formats:  # a number formatted, or a key shown by its name (left-aligned)
+                text, num = formats[c](v), not isinstance(v, str)
             elif c == schema.HUB and isinstance(v, str):  # people read names, not slugs
                 text, num = display_name(v), False
             elif isinstance(v, bool):

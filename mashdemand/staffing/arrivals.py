@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.hubs import display_name
 from mashdemand.staffing import defaults
 from mashdemand.staffing.config import DAY_TYPES, PRIORITIES, StaffingConfig, StaffingError
 from mashdemand.staffing.grid import Grid, day_types
@@ -303,8 +304,9 @@ def build_profiles(
             fallback.append(h)
     if fallback:
         notes.append(
-            f"no record-level history for {', '.join(fallback)}: they use the pooled hour-of-week "
-            f"profile and priority mix of {', '.join(sorted(own))}"
+            f"no record-level history for {', '.join(map(display_name, fallback))}: they use "
+            "the pooled hour-of-week profile and priority mix of "
+            + ", ".join(display_name(h) for h in sorted(own))
         )
     return profiles, notes, rpa_share
 

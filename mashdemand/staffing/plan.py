@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.hubs import display_name
 from mashdemand.staffing import defaults
 from mashdemand.staffing.arrivals import (
     ArrivalProfile,
@@ -723,10 +724,10 @@ def plan_staffing(
         + (f"forecast split by {', '.join(dims)}" if dims else "hub totals split by priority mix")
     )
     if rpa_share:
-        vals = ", ".join(f"{h} {v:.0%}" for h, v in sorted(rpa_share.items()))
+        vals = ", ".join(f"{display_name(h)} {v:.0%}" for h, v in sorted(rpa_share.items()))
         notes.append(
-            f"RPA coverage measured in the contact log: {vals}; "
-            f"config current_share {config.rpa_current_share:.0%}"
+            f"RPA coverage measured in the contact log: {vals}; the staffing config assumes "
+            f"{config.rpa_current_share:.0%}"
         )
     cells, more = build_cells(planned, profiles, config, hubs, quarters)
     notes += more
