@@ -194,6 +194,10 @@ def test_html_and_pdf_have_every_section_and_the_numbers(q3):
     assert f"{report.facts['quarter_contacts']:,}" in html
     assert f"{report.facts['force_fte']:.1f}" in html
     assert "{{" not in html and "&#34;" not in html  # rendered, styles not escaped
+    # what a person reads names hubs, not slugs (ids and data URIs aside)
+    words = re.sub(r"<[^>]*>|data:image/png;base64,[A-Za-z0-9+/=]*", " ", html)
+    for slug in ("bracknell-forest", "milton-keynes", "west-berkshire", "windsor-and-maidenhead"):
+        assert slug not in words, slug
     pdf = paths["pdf"].read_bytes()
     assert pdf.startswith(b"%PDF")
     if shutil.which("pdfinfo"):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from mashdemand import schema
+from mashdemand.hubs import display_name
 from mashdemand.report.content import ReportFigure, ReportTable, SectionContent
 from mashdemand.report.sections.base import Section, SectionInputs
 
@@ -29,13 +30,18 @@ class Demand(Section):
             _if_rows("demand_by_priority", "By hub and priority", t),
             _if_rows("demand_by_subject", "By hub and subject", t),
             ReportTable(
-                "monthly", "Contacts per month, last eight quarters", t["monthly"], total_row=None
+                "monthly",
+                "Contacts per month, last eight quarters",
+                t["monthly"],
+                total_row=None,
+                # one column per hub: headed by the hub's name (the CSV keeps the slugs)
+                headers={c: display_name(c) for c in t["monthly"].columns if c != "month"},
             ),
         ]
         return self.content(
             paragraphs={
-                "record_hubs": ", ".join(f["record_hubs"]) or "none",
-                "count_hubs": ", ".join(f["count_hubs"]),
+                "record_hubs": ", ".join(map(display_name, f["record_hubs"])) or "none",
+                "count_hubs": ", ".join(map(display_name, f["count_hubs"])),
             },
             tables=tables,
             figures=demand_figures(inputs),
