@@ -194,6 +194,8 @@ def test_html_and_pdf_have_every_section_and_the_numbers(q3):
     assert f"{report.facts['quarter_contacts']:,}" in html
     assert f"{report.facts['force_fte']:.1f}" in html
     assert "{{" not in html and "&#34;" not in html  # rendered, styles not escaped
+    kind = report.facts["prior_run"]["kind"]  # the headline says which forecast it compares
+    assert f"forecast ({kind})" in html and kind in ("archived", "reconstructed")
     # what a person reads names hubs, not slugs (ids and data URIs aside)
     words = re.sub(r"<[^>]*>|data:image/png;base64,[A-Za-z0-9+/=]*", " ", html)
     for slug in ("bracknell-forest", "milton-keynes", "west-berkshire", "windsor-and-maidenhead"):

@@ -107,7 +107,7 @@ def _prior_forecast_words(run: Any, fva: pd.DataFrame) -> str:
 
 def headline_table(inputs: SectionInputs) -> ReportTable:
     """Contacts by hub in the quarter, against the quarter before, the same quarter last year
-    and the archived forecast."""
+    and last quarter's forecast (archived, or reconstructed when none was)."""
     cols = [
         schema.HUB,
         "contacts",
@@ -117,6 +117,8 @@ def headline_table(inputs: SectionInputs) -> ReportTable:
         "forecast",
         "forecast_error_pct",
     ]
+    run = inputs.facts.get("prior_run")
+    prior_kind = run["kind"] if run else "none made"  # archived or reconstructed
     return ReportTable(
         "headline",
         f"Contacts by hub, {inputs.quarter_words}",
@@ -132,7 +134,7 @@ def headline_table(inputs: SectionInputs) -> ReportTable:
         headers={
             "contacts": f"contacts {inputs.label}",
             "change_on_year_pct": "change on year",
-            "forecast": "forecast (archived)",
+            "forecast": f"forecast ({prior_kind})",
             "forecast_error_pct": "actual vs forecast",
         },
     )
