@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from os import PathLike
 
-from mashdemand.schema import FORCE_TOTAL
+from mashdemand.schema import FORCE_TOTAL, SPLIT_SEP
 
 HUB_TRIM = " \u00a0"
 """Characters removed from both ends of a raw hub value: space and no-break space."""
@@ -131,8 +131,8 @@ def hub_problem(value: object) -> str | None:
     if _FORM.fullmatch(text) is not None:
         return None
     shown = _shown(value)
-    if "|" in text:
-        return f"{shown} contains '|', which separates series in the forecast"
+    if SPLIT_SEP in text:
+        return f"{shown} contains '{SPLIT_SEP}', which separates series in the forecast"
     if _CONTROL.search(str(value)):
         return f"{shown} contains a control character (tab, line break or similar)"
     return (

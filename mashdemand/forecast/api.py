@@ -67,7 +67,6 @@ from mashdemand.progress import progress_argument
 RESULT_FORMAT = "mashdemand.forecast/1"
 FORMAT_VERSION = 2
 BACKTEST_TABLES: tuple[str, ...] = ("by_series", "by_horizon", "overall")
-SEP = schema.SPLIT_SEP
 DEFAULT_MODELS: tuple[str, ...] = ("snaive", "ets", "gbm")
 # Long-range series (few, trending points) add a drift model: damped ETS and the seasonal
 # naive carry the last level, which under-forecasts growing demand year after year. Monthly
@@ -650,7 +649,7 @@ def _decode_table(data: list | dict | None, dtypes: dict[str, str]) -> pd.DataFr
 # --- series -------------------------------------------------------------------------------
 def series_id(hub: str, parts: Sequence[str] = ()) -> str:
     """``reading`` or ``reading|police|child``."""
-    return SEP.join([hub, *parts])
+    return schema.SPLIT_SEP.join([hub, *parts])
 
 
 def build_panel(counts: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -663,7 +662,7 @@ def build_panel(counts: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     frames = []
     if by:
         b = counts.copy()
-        b[UID] = b[schema.HUB].str.cat([b[c].astype(str) for c in by], sep=SEP)
+        b[UID] = b[schema.HUB].str.cat([b[c].astype(str) for c in by], sep=schema.SPLIT_SEP)
         frames.append(b[[UID, schema.DATE, schema.CONTACTS]])
     hubs = counts.groupby([schema.HUB, schema.DATE], as_index=False)[schema.CONTACTS].sum()
     frames.append(hubs.rename(columns={schema.HUB: UID}))
@@ -966,7 +965,7 @@ def prepare(
     feats = make_features(
         pd.concat([panel[[UID, DS]], future], ignore_index=True),
         freq,
-        hub_of={u: u.split(SEP)[0] for u in panel[UID].unique()},
+        hub_of={u: u.split(schema.SPLIT_SEP)[0] for u in panel[UID].unique()},
         # Models see the principal population; a population variant is applied afterwards as
         # the ratio of its population to the principal's (contacts per resident unchanged), so
         # the scenario moves the forecast whichever models the backtest chose.
@@ -1305,7 +1304,7 @@ def _from_contract(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     f = f[keep]
     uid = f[schema.HUB].astype(str)
     for c in by:
-        uid = uid.where(f[c] == schema.FORCE_TOTAL, uid + SEP + f[c].astype(str))
+        uid = uid.where(f[c] == schema.FORCE_TOTAL, uid + schema.SPLIT_SEP + f[c].astype(str))
     cols = [c for c in f.columns if c == YHAT or c[:2] in ("lo", "hi")]
     out = f[cols].copy()
     out.insert(0, DS, pd.to_datetime(f[schema.DATE]))
@@ -1341,7 +1340,7 @@ def _choose_reconciliation(
 def _bottom_ids(panel: pd.DataFrame, by: Sequence[str]) -> list[str]:
     ids = [u for u in panel[UID].unique() if u != schema.FORCE_TOTAL]
     if by:
-        return [u for u in ids if SEP in u]
+        return [u for u in ids if schema.SPLIT_SEP in u]
     return ids
 
 
@@ -1438,7 +1437,7 @@ def _apply_population_variant(
 ) -> pd.DataFrame:
     """Scale each series by its hub's population ratio (variant / principal) in the period's
     year (the last projection year beyond the projections, 1 before them)."""
-    hubs = {u: u.split(SEP)[0] for u in fc[UID].unique()}
+    hubs = {u: u.split(schema.SPLIT_SEP)[0] for u in fc[UID].unique()}
     ratio = population_ratio(population, scen.population_variant, set(hubs.values()))
     if not ratio:
         return fc
@@ -1462,7 +1461,7 @@ def _apply_population_variant(
 def _police_share(history: pd.DataFrame, ids: Iterable[str], by: Sequence[str]) -> dict:
     share: dict[str, float] = {}
     for u in ids:
-        parts = u.split(SEP)
+        parts = u.split(schema.SPLIT_SEP)
         if schema.SOURCE in by and len(parts) > 1:
             share[u] = float(parts[1 + list(by).index(schema.SOURCE)] == "police")
         elif schema.SOURCE in history.columns:
@@ -1512,7 +1511,7 @@ def _force_by_split(out: pd.DataFrame, by: Sequence[str], level: Sequence[int]) 
 
 def _to_contract(fc: pd.DataFrame, by: Sequence[str], level: Sequence[int]) -> pd.DataFrame:
     """unique_id -> hub (+ by columns); adds force-by-split totals when splitting."""
-    parts = fc[UID].str.split(SEP, expand=True)
+    parts = fc[UID].str.split(schema.SPLIT_SEP, expand=True)
     out = pd.DataFrame({schema.HUB: parts[0]})
     for i, c in enumerate(by):
         col = parts[i + 1] if (i + 1) in parts.columns else None

@@ -26,7 +26,6 @@ from mashdemand.forecast.metrics import CUTOFF
 from mashdemand.schema import SPLIT_SEP
 
 TOTAL = "ALL"
-SEP = SPLIT_SEP
 METHODS = ("bottom_up", "ols", "wls_struct", "mint_shrink")
 
 
@@ -49,8 +48,8 @@ class Hierarchy(NamedTuple):
 
 
 def _ancestors(uid: str) -> list[str]:
-    parts = uid.split(SEP)
-    return [TOTAL, *(SEP.join(parts[:i]) for i in range(1, len(parts)))]
+    parts = uid.split(SPLIT_SEP)
+    return [TOTAL, *(SPLIT_SEP.join(parts[:i]) for i in range(1, len(parts)))]
 
 
 def hierarchy(bottom_ids: list[str] | np.ndarray | pd.Index) -> Hierarchy:
@@ -80,8 +79,8 @@ def hierarchy(bottom_ids: list[str] | np.ndarray | pd.Index) -> Hierarchy:
         raise ValueError("hierarchy: no series ids besides ALL")
     inner = {a for u in given for a in _ancestors(u)}
     nodes = given | inner
-    bottom = sorted(given - inner, key=lambda u: (u.count(SEP), u))
-    ids = sorted(nodes, key=lambda u: (-1 if u == TOTAL else u.count(SEP), u))
+    bottom = sorted(given - inner, key=lambda u: (u.count(SPLIT_SEP), u))
+    ids = sorted(nodes, key=lambda u: (-1 if u == TOTAL else u.count(SPLIT_SEP), u))
     row = {u: i for i, u in enumerate(ids)}
     S = np.zeros((len(ids), len(bottom)))
     for j, b in enumerate(bottom):
