@@ -194,13 +194,3 @@ def test_forecast_show_progress_is_deprecated_for_progress(small):
     with pytest.warns(DeprecationWarning, match=r"forecast\(show_progress=...\) is deprecated"):
         old = forecast(small, show_progress=True, **kw)
     assert_same(old.frame, new.frame)
-
-
-def test_sample_generator_takes_progress():
-    from mashdemand.sample import generate_contacts
-
-    kw = {"start": "2024-01-01", "end": "2024-01-03", "hubs": "slough", "scale": 0.2}
-    new = generate_contacts(1, progress=True, **kw)
-    with pytest.warns(DeprecationWarning, match="use progress="):
-        old = generate_contacts(1, show_progress=True, **kw)
-    assert_same(old, new)

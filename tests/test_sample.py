@@ -342,3 +342,11 @@ def test_wheel_ships_the_sample_drivers_but_not_data_sample(tmp_path) -> None:
     assert not [n for n in names if n.startswith("data/")]
     for f in ("population.csv", "housing.csv", "establishment.csv"):
         assert f"mashdemand/defaults/sample/{f}" in names
+
+
+def test_sample_generator_takes_progress():
+    kw = {"start": "2024-01-01", "end": "2024-01-03", "hubs": "slough", "scale": 0.2}
+    new = generate_contacts(1, progress=True, **kw)
+    with pytest.warns(DeprecationWarning, match="use progress="):
+        old = generate_contacts(1, show_progress=True, **kw)
+    pd.testing.assert_frame_equal(old, new, check_exact=True)

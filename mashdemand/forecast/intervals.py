@@ -505,8 +505,9 @@ class ConformalCalibrator:
         version = d.get("version")
         if version not in (1, 2):
             raise ValueError(f"calibrator: unsupported version {version!r}")
+        level = d["level"] if "level" in d else d["levels"]  # "levels" in files before 12/2026
         cal = cls(
-            level=tuple(d["level"] if "level" in d else d["levels"]),  # "levels" before 0.2
+            level=tuple(level),
             n_buckets=d["n_buckets"],
             min_per_bucket=d["min_per_bucket"],
             edges=None if d.get("edges") is None else tuple(d["edges"]),
