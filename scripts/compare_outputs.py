@@ -45,7 +45,7 @@ import re
 import sys
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -104,8 +104,21 @@ class Tolerance:
     masks: tuple[str, ...] = ()
 
 
+@dataclass(kw_only=True)
+class Counts:
+    """How one file's values compared: counts, the largest relative difference and where."""
+
+    compared: int = 0
+    equal: int = 0
+    within: int = 0
+    different: int = 0
+    max_rel: float = 0.0
+    differences: list[str] = field(default_factory=list)
+    largest: str = ""
+
+
 @dataclass
-class FileResult:
+class FileResult(Counts):
     """The comparison of one pair of files (or a file found on one side only).
 
     ``status`` is one of ``equal``, ``within``, ``differs``, ``only before``, ``only after``,
@@ -114,15 +127,8 @@ class FileResult:
 
     path: str
     kind: str
-    compared: int = 0
-    equal: int = 0
-    within: int = 0
-    different: int = 0
-    max_rel: float = 0.0
-    differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     status: str = ""
-    largest: str = ""
 
     @property
     def failed(self) -> bool:
@@ -131,17 +137,10 @@ class FileResult:
 
 
 @dataclass
-class Tally:
+class Tally(Counts):
     """Running counts of one file's value comparisons."""
 
     tol: Tolerance
-    compared: int = 0
-    equal: int = 0
-    within: int = 0
-    different: int = 0
-    max_rel: float = 0.0
-    differences: list[str] = field(default_factory=list)
-    largest: str = ""
 
     def add(self, where: str, a: Any, b: Any) -> None:
         """Compare one pair of values found at ``where`` and count the outcome."""
@@ -172,19 +171,8 @@ class Tally:
             status = "within"
         else:
             status = "equal"
-        return FileResult(
-            path,
-            kind,
-            compared=self.compared,
-            equal=self.equal,
-            within=self.within,
-            different=self.different,
-            max_rel=self.max_rel,
-            differences=self.differences,
-            notes=list(notes),
-            status=status,
-            largest=self.largest,
-        )
+        counts = {f.name: getattr(self, f.name) for f in fields(Counts)}
+        return FileResult(path=path, kind=kind, notes=list(notes), status=status, **counts)
 
 
 def _show(value: Any, width: int = 80) -> str:
