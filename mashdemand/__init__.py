@@ -9,6 +9,9 @@ The public API a notebook imports::
     result = md.forecast(daily, until="2026-12-31")
     plan = md.plan_staffing(result.frame, contacts, md.load_staffing_config())
 
+    with md.use_engine("dask", scheduler="tcp://scheduler:8786"):  # on a cluster
+        result = md.forecast(daily, until="2030-03-31")
+
 Names are imported on first use, so a command pays only for the stages it runs.
 ``md.forecast`` is the :mod:`mashdemand.forecast` package itself, made callable (calling it runs
 :func:`mashdemand.forecast.api.forecast`), so it is the same object whichever import came
@@ -33,6 +36,9 @@ _LAZY: dict[str, str] = {
     "IngestSummary": "mashdemand.ingest",
     "ingest_contacts": "mashdemand.ingest",
     "read_table": "mashdemand.ingest",
+    "EngineError": "mashdemand.engine",
+    "make_engine": "mashdemand.engine",
+    "use_engine": "mashdemand.engine",
     "SchemaError": "mashdemand.schema",
     "Store": "mashdemand.store",
     "StoreError": "mashdemand.store",
@@ -51,6 +57,7 @@ _LAZY: dict[str, str] = {
 _SUBMODULES = (
     "calendar",
     "drivers",
+    "engine",
     "errors",
     "forecast",
     "io",

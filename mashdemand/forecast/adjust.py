@@ -417,6 +417,11 @@ class Adjusted(Forecaster):
     def m(self) -> int:
         return self.model.m
 
+    @property
+    def per_series(self) -> bool:  # type: ignore[override]
+        """Per series when the inner model is (the calendar profiles are per series)."""
+        return self.model.per_series
+
     def _factor(self, uid: str, ds: pd.DatetimeIndex, frame: pd.DataFrame | None) -> np.ndarray:
         """Exposure x calendar factor of series ``uid`` on forecast days ``ds``."""
         out = np.ones(len(ds))

@@ -54,6 +54,7 @@ from mashdemand.forecast.base import (
     UID,
     YHAT,
     Y,
+    check_training_frame,
     finish_forecast,
     future_dates,
     interval_columns,
@@ -757,7 +758,9 @@ def forecast(
         Without it, models are weighted equally and intervals are the models' own, as they
         are when the backtest has fewer than ``MIN_TO_CALIBRATE`` points.
     n_jobs : int
-        Parallel workers (joblib) for model fits.
+        Local worker processes for the backtest windows and model fits (1: here). Inside
+        :func:`mashdemand.use_engine` the engine given there runs them instead (a Dask
+        cluster, say); the results are the same on any engine.
     reconciliation : str
         ``auto`` (default) picks, from the backtest, the method of
         :mod:`~mashdemand.forecast.reconcile` whose coherent forecasts have the lowest MASE
@@ -787,11 +790,9 @@ def forecast(
     )  # fmt: skip
     candidates = candidate_models(prep)
     plan = (backtest_plan or BACKTEST_PLAN[prep.args.freq]) if backtest else None
-    if plan is not None:
-        ens = weigh_ensemble(prep, backtest_candidates(prep, candidates, plan, progress))
-    else:
-        ens = equal_weights(prep, candidates)
-    base = fit_ensemble(prep, candidates, ens)
+    cvs, fcs = backtest_and_fit(prep, candidates, plan, progress)
+    ens = weigh_ensemble(prep, cvs) if plan is not None else equal_weights(prep, candidates)
+    base = combine_forecasts(prep, fcs, ens)
     near = None
     if align_daily and prep.args.history_freq == "day" and prep.args.freq != "day":
         near = _near_term(prep, base, near_term_days, backtest, progress)
@@ -1016,28 +1017,95 @@ def backtest_candidates(
     ``model`` column the candidate's name (the registry key, e.g. ``snaive``).
 
     The backtest reaches the horizon asked where the history allows (``plan`` is the period's
-    (horizon cap, windows, shortest step), :data:`BACKTEST_PLAN`). Every fit runs on one
-    native thread (mashdemand.threads); ``n_jobs`` runs cutoffs in worker processes.
+    (horizon cap, windows, shortest step), :data:`BACKTEST_PLAN`). Every window of every
+    candidate is a task of the engine (:mod:`mashdemand.engine`; ``n_jobs`` local workers by
+    default), each fit on one native thread (mashdemand.threads).
     """
+    cvs, _ = backtest_and_fit(prep, candidates, plan, progress, final=False)
+    return cvs
+
+
+def backtest_and_fit(
+    prep: Prepared,
+    candidates: Mapping[str, Any],
+    plan: tuple[int, int, int] | None,
+    progress: bool = False,
+    final: bool = True,
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The candidates' backtests (:func:`backtest_candidates`; none when ``plan`` is None)
+    and their final fits (:func:`fit_candidates`; none when ``final`` is False), run as one
+    batch of engine tasks so the workers stay busy: ``(cvs, fcs)`` by candidate name."""
+    from mashdemand.engine import current_engine
     from mashdemand.forecast import backtest as bt
 
-    shortest = int(prep.panel.groupby(UID).size().min())
-    p = bt.backtest_plan(prep.args.freq, prep.h, shortest, plan)
-    cvs = {}
+    engine = current_engine(prep.args.n_jobs)
+    tasks, owners = [], []
+    if plan is not None:
+        shortest = int(prep.panel.groupby(UID).size().min())
+        p = bt.backtest_plan(prep.args.freq, prep.h, shortest, plan)
+        df = prep.train.sort_values([UID, DS]).reset_index(drop=True)
+        check_training_frame(df)
+        for n, model in candidates.items():
+            more = bt.window_tasks(
+                model, df, p.h, p.windows, p.step, prep.args.level, engine=engine, label=n
+            )
+            tasks += more
+            owners += [("cv", n)] * len(more)
+    if final:
+        more = _fit_tasks(prep, candidates, engine)
+        tasks += more
+        owners += [("fit", t.name.split(" ")[0]) for t in more]
+    results = engine.run(tasks, progress=progress, desc="forecast") if tasks else []
+    parts: dict[tuple[str, str], list] = {}
+    for owner, res in zip(owners, results, strict=True):
+        parts.setdefault(owner, []).append(res)
+    cvs, fcs = {}, {}
     for n, model in candidates.items():
-        cv = bt.cross_validation(
-            model,
-            prep.train,
-            h=p.h,
-            n_windows=p.windows,
-            step=p.step,
-            level=prep.args.level,
-            progress=progress,
-            n_jobs=prep.args.n_jobs,
-        )
-        # Tables name each model by its registry key (``snaive``), as the weights do.
-        cvs[n] = copy_series(cv, prep.copies).assign(model=n)
-    return cvs
+        if plan is not None:
+            cv = bt.stack_windows(parts.get(("cv", n), []), model.name, prep.args.level)
+            # Tables name each model by its registry key (``snaive``), as the weights do.
+            cvs[n] = copy_series(cv, prep.copies).assign(model=n)
+        if final:
+            fc = pd.concat(parts[("fit", n)], ignore_index=True)
+            fcs[n] = copy_series(fc, prep.copies)
+    return cvs, fcs
+
+
+def _fit_part(
+    model: Any, train: pd.DataFrame, future: pd.DataFrame, h: int, level: Sequence[int]
+) -> pd.DataFrame:
+    """One final fit (an engine task): a clone of ``model`` fitted on ``train`` (whole
+    series), forecasting ``h`` periods with the features ``future``."""
+    from mashdemand.forecast.base import clone
+
+    return clone(model).fit(train).predict(h, X=future, level=level)
+
+
+def _fit_tasks(prep: Prepared, candidates: Mapping[str, Any], engine: Any) -> list:
+    """Each candidate's final fit as engine tasks, one per part of whole series; each task's
+    name starts with the candidate's name."""
+    from mashdemand.engine import Task
+    from mashdemand.forecast.backtest import model_parts, series_words, task_cost
+
+    tasks = []
+    for n, model in candidates.items():
+        parts = model_parts(model, prep.train, engine)
+        for part in parts:
+            future = prep.future
+            if len(parts) > 1:
+                future = future[future[UID].isin(part[UID].unique())]
+            words = series_words(part[UID].unique().tolist())
+            args = (model, engine.share(part), engine.share(future), prep.h, tuple(prep.args.level))
+            tasks.append(Task(_fit_part, args, f"{n} fit: {words}", task_cost(model, part)))
+    return tasks
+
+
+def fit_candidates(
+    prep: Prepared, candidates: Mapping[str, Any], progress: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Each candidate fitted on the whole history, its forecast over the horizon (copied
+    series included): engine tasks as :func:`backtest_candidates`."""
+    return backtest_and_fit(prep, candidates, None, progress)[1]
 
 
 def weigh_ensemble(prep: Prepared, cvs: Mapping[str, pd.DataFrame]) -> Ensemble:
@@ -1091,18 +1159,21 @@ def equal_weights(prep: Prepared, candidates: Mapping[str, Any]) -> Ensemble:
 
 
 def fit_ensemble(prep: Prepared, candidates: Mapping[str, Any], ens: Ensemble) -> pd.DataFrame:
-    """Fit every candidate on the whole history (in place) and combine their forecasts:
+    """Fit every candidate on the whole history and combine their forecasts:
     ``unique_id, ds, yhat, lo/hi``, calibrated and finished, before any scenario."""
+    return combine_forecasts(prep, fit_candidates(prep, candidates), ens)
+
+
+def combine_forecasts(
+    prep: Prepared, fcs: Mapping[str, pd.DataFrame], ens: Ensemble
+) -> pd.DataFrame:
+    """The candidates' forecasts ``fcs`` weighted by ``ens``, calibrated and finished."""
     from mashdemand.forecast import ensemble
 
-    level, fcs = prep.args.level, {}
-    for n, model in candidates.items():
-        fc = model.fit(prep.train).predict(prep.h, X=prep.future, level=level)
-        fcs[n] = copy_series(fc, prep.copies)
-    fc = ensemble.combine(fcs, ens.weights)
+    fc = ensemble.combine(dict(fcs), ens.weights)
     if ens.calibrator is not None:
         fc = ens.calibrator.apply(fc)
-    return finish_forecast(fc, level)
+    return finish_forecast(fc, prep.args.level)
 
 
 def finish(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mashdemand.engine import Engine, Task, current_engine
 from mashdemand.forecast.base import (
     DS,
     FREQ_ALIASES,
@@ -29,7 +30,6 @@ from mashdemand.forecast.base import (
 )
 from mashdemand.forecast.metrics import CUTOFF, HORIZON, MODEL
 from mashdemand.progress import progress_argument
-from mashdemand.threads import FIT_THREADS
 
 #: Fewest periods each series should have before the first backtest cutoff, when the history
 #: allows: a year of days or weeks (so the yearly shape is learned), two years of months (the
@@ -162,31 +162,52 @@ def cutoffs(end: pd.Timestamp, h: int, n_windows: int, step: int, freq: str) -> 
     return grid[: step * (n_windows - 1) + 1 : step]
 
 
-def _one_window(
+def series_parts(ids: Sequence[str], n_parts: int) -> list[list[str]]:
+    """``ids`` (sorted) cut into ``n_parts`` runs of whole series of near-equal size.
+
+    >>> series_parts(["a", "b", "c", "d", "e"], 2)
+    [['a', 'b', 'c'], ['d', 'e']]
+    """
+    ids = sorted(ids)
+    n = max(1, min(n_parts, len(ids)))
+    size, extra = divmod(len(ids), n)
+    out, at = [], 0
+    for i in range(n):
+        k = size + (1 if i < extra else 0)
+        out.append(ids[at : at + k])
+        at += k
+    return out
+
+
+def model_parts(model: Forecaster, df: pd.DataFrame, engine: Engine) -> list[pd.DataFrame]:
+    """``df`` cut into parts of whole series for ``engine``: one part for a pooled model,
+    else about two per worker (a per-series model gives the same forecasts either way)."""
+    if not model.per_series:
+        return [df]
+    ids = df[UID].unique().tolist()
+    groups = series_parts(ids, engine.chunks(len(ids)))
+    if len(groups) == 1:
+        return [df]
+    return [df[df[UID].isin(g)] for g in groups]
+
+
+def fit_window(
     model: Forecaster,
-    df: pd.DataFrame,
+    part: pd.DataFrame,
     cutoff: pd.Timestamp,
     h: int,
     level: Sequence[int],
-    min_train: int,
+    keep: Sequence[str],
 ) -> pd.DataFrame | None:
-    features = [c for c in df.columns if c not in (UID, DS, Y)]
-    train = df[df[DS] <= cutoff]
-    sizes = train.groupby(UID).size()
-    short = sorted(set(df[UID].unique()) - set(sizes[sizes >= min_train].index))
-    if short:
-        shown = ", ".join(map(str, short[:5])) + (" ..." if len(short) > 5 else "")
-        warnings.warn(
-            f"cutoff {cutoff:%Y-%m-%d}: {len(short)} series with fewer than {min_train} "
-            f"periods skipped ({shown})",
-            UserWarning,
-            stacklevel=3,
-        )
-        train = train[~train[UID].isin(short)]
+    """One backtest window of one part (a task): a clone of ``model`` fitted on the rows of
+    series ``keep`` up to ``cutoff``, its ``h``-period forecast beside the actuals."""
+    features = [c for c in part.columns if c not in (UID, DS, Y)]
+    mine = part[part[UID].isin(keep)] if len(keep) < part[UID].nunique() else part
+    train = mine[mine[DS] <= cutoff]
     if train.empty:
         return None
     dates = future_dates(cutoff, h, model.freq)
-    future = df[df[UID].isin(train[UID].unique()) & (df[DS] > cutoff) & (df[DS] <= dates[-1])]
+    future = mine[(mine[DS] > cutoff) & (mine[DS] <= dates[-1])]
     X = future[[UID, DS, *features]].reset_index(drop=True) if features else None
     fitted = clone(model).fit(train.reset_index(drop=True))
     fc = fitted.predict(h, X=X, level=level)
@@ -194,6 +215,97 @@ def _one_window(
     fc[CUTOFF] = cutoff
     fc[HORIZON] = pd.Series(range(1, h + 1), index=dates).reindex(fc[DS]).to_numpy()
     return fc
+
+
+#: How much longer a pooled model's fit takes than per-series fits of the same rows (rough,
+#: only to start the long tasks first).
+POOLED_COST = 4.0
+
+
+def task_cost(model: Forecaster, part: pd.DataFrame) -> float:
+    """Relative run time of fitting ``model`` on ``part`` (rows, pooled fits weighted up)."""
+    return float(len(part)) * (1.0 if model.per_series else POOLED_COST)
+
+
+def _trained(df: pd.DataFrame, cutoff: pd.Timestamp, min_train: int) -> list[str]:
+    """The series with at least ``min_train`` periods up to ``cutoff``; a warning names the
+    others (skipped for that window)."""
+    sizes = df[df[DS] <= cutoff].groupby(UID).size()
+    keep = sizes[sizes >= min_train].index.tolist()
+    short = sorted(set(df[UID].unique()) - set(keep))
+    if short:
+        shown = ", ".join(map(str, short[:5])) + (" ..." if len(short) > 5 else "")
+        warnings.warn(
+            f"cutoff {cutoff:%Y-%m-%d}: {len(short)} series with fewer than {min_train} "
+            f"periods skipped ({shown})",
+            UserWarning,
+            stacklevel=4,
+        )
+    return keep
+
+
+def window_tasks(
+    model: Forecaster,
+    df: pd.DataFrame,
+    h: int,
+    n_windows: int = 3,
+    step: int | None = None,
+    level: Sequence[int] = (80, 95),
+    min_train: int | None = None,
+    engine: Engine | None = None,
+    label: str | None = None,
+) -> list[Task]:
+    """The backtest of :func:`cross_validation` as engine tasks: one per cutoff and part of
+    whole series (:func:`model_parts`); :func:`stack_windows` puts their results together.
+
+    ``df`` must be sorted by ``unique_id, ds`` with a fresh index (as :func:`cross_validation`
+    makes it). Series too short at a cutoff are left out of that window with a warning.
+    """
+    engine = engine or current_engine(1)
+    step = h if step is None else step
+    min_train = model.m + 1 if min_train is None else min_train
+    cuts = cutoffs(df[DS].max(), h, n_windows, step, model.freq)
+    parts = model_parts(model, df, engine)
+    shared = [engine.share(p) for p in parts]  # sent once, used by every window
+    name = label or model.name
+    tasks = []
+    for c in cuts:
+        keep = _trained(df, c, min_train)
+        if not keep:
+            continue
+        for part, ref in zip(parts, shared, strict=True):
+            ids = set(part[UID].unique())
+            mine = [u for u in keep if u in ids] if len(parts) > 1 else keep
+            if mine:
+                what = f"{name} backtest cutoff {c:%d/%m/%Y}: {series_words(mine)}"
+                args = (model, ref, c, h, tuple(level), mine)
+                tasks.append(Task(fit_window, args, what, task_cost(model, part)))
+    return tasks
+
+
+def series_words(ids: Sequence[str]) -> str:
+    """The first few of ``ids`` and how many more, for a task's name.
+
+    >>> series_words(["a", "b", "c", "d", "e"])
+    'a, b, c and 2 more series'
+    """
+    shown = ", ".join(map(str, ids[:3]))
+    return shown + (f" and {len(ids) - 3} more series" if len(ids) > 3 else "")
+
+
+def stack_windows(
+    parts: Sequence[pd.DataFrame | None], name: str, level: Sequence[int]
+) -> pd.DataFrame:
+    """The results of :func:`window_tasks` as one backtest frame (see :func:`cross_validation`)."""
+    parts = [p for p in parts if p is not None and not p.empty]
+    cols = [UID, DS, CUTOFF, HORIZON, Y, YHAT, *interval_columns(level)]
+    if not parts:
+        warnings.warn("backtest: no window had enough data", UserWarning, stacklevel=3)
+        return pd.DataFrame(columns=[*cols, MODEL])
+    out = pd.concat(parts, ignore_index=True)[cols]
+    out[HORIZON] = out[HORIZON].astype(int)
+    out[MODEL] = name
+    return out.sort_values([UID, CUTOFF, DS]).reset_index(drop=True)
 
 
 def cross_validation(
@@ -228,8 +340,10 @@ def cross_validation(
     progress : bool
         Show a tqdm bar over cutoffs.
     n_jobs : int
-        Parallel worker processes across cutoffs (joblib's loky; 1 runs in process, -1 uses
-        all cores). Each fit runs on one native thread (:mod:`mashdemand.threads`).
+        Worker processes (1 runs here); ignored inside :func:`mashdemand.engine.use_engine`,
+        whose engine runs the windows. Each window of a per-series model is cut into parts
+        of whole series, so the work spreads over the workers; each fit runs on one native
+        thread (:mod:`mashdemand.threads`).
     min_train : int, optional
         Fewest training periods a series needs at a cutoff (default ``model.m + 1``: one
         season plus one). Shorter series are skipped for that cutoff with a ``UserWarning``.
@@ -246,31 +360,8 @@ def cross_validation(
     """
     progress = progress_argument(progress, show_progress, "cross_validation")
     check_training_frame(df)
-    step = h if step is None else step
-    min_train = model.m + 1 if min_train is None else min_train
     df = df.sort_values([UID, DS]).reset_index(drop=True)
-    cuts = cutoffs(df[DS].max(), h, n_windows, step, model.freq)
-    iterator = cuts
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(cuts, desc=f"backtest {model.name}", unit="cutoff")
-    if n_jobs == 1:
-        parts = [_one_window(model, df, c, h, level, min_train) for c in iterator]
-    else:
-        from joblib import Parallel, delayed, parallel_config
-
-        # Processes across cutoffs, one native thread each (mashdemand.threads).
-        with parallel_config(backend="loky", inner_max_num_threads=FIT_THREADS):
-            parts = Parallel(n_jobs=n_jobs)(
-                delayed(_one_window)(model, df, c, h, level, min_train) for c in iterator
-            )
-    parts = [p for p in parts if p is not None and not p.empty]
-    cols = [UID, DS, CUTOFF, HORIZON, Y, YHAT, *interval_columns(level)]
-    if not parts:
-        warnings.warn("backtest: no window had enough data", UserWarning, stacklevel=2)
-        return pd.DataFrame(columns=[*cols, MODEL])
-    out = pd.concat(parts, ignore_index=True)[cols]
-    out[HORIZON] = out[HORIZON].astype(int)
-    out[MODEL] = model.name
-    return out.sort_values([UID, CUTOFF, DS]).reset_index(drop=True)
+    engine = current_engine(n_jobs)
+    tasks = window_tasks(model, df, h, n_windows, step, level, min_train, engine)
+    parts = engine.run(tasks, progress=progress, desc=f"backtest {model.name}")
+    return stack_windows(parts, model.name, level)

@@ -78,6 +78,10 @@ class Forecaster:
 
     #: True when the model uses feature columns (calendar, drivers) beyond ``y``.
     uses_features: bool = False
+    #: True when each series is fitted on its own, so a panel cut into parts of whole series,
+    #: fitted part by part, gives the same forecasts as one fit (how engines parallelise
+    #: it); False for models pooled across series (one fit sees every series).
+    per_series: bool = True
 
     def __init__(self, *, freq: str = "day", season_length: int | None = None) -> None:
         self.freq = freq

@@ -69,6 +69,8 @@ class PooledGBM(Forecaster):
         Seed (the fit is deterministic without early stopping).
     """
 
+    per_series = False  # one model pooled over every series
+
     uses_features = True
 
     def __init__(

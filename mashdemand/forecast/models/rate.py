@@ -99,6 +99,8 @@ class PooledRate(Forecaster):
     [110.0, 110.0]
     """
 
+    per_series = False  # one model pooled over every series
+
     uses_features = True
 
     def __init__(
