@@ -140,6 +140,31 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the parallel work runs: local (--jobs worker processes here) or dask "
+        "(a Dask cluster: --scheduler's, else a local one of --jobs workers).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Address of an existing Dask scheduler (tcp://host:8786); --engine dask only.",
+    ),
+]
+
+
+def _engine(engine: str, jobs: int, scheduler: str | None):
+    """The ``use_engine`` block of a command's ``--engine``, ``--jobs`` and ``--scheduler``."""
+    from mashdemand.engine import use_engine
+
+    return use_engine(engine, n_jobs=jobs, scheduler=scheduler)
+
+
 @app.command()
 def forecast(
     until: Annotated[str, typer.Option(help="Last day to forecast (YYYY-MM-DD or DD/MM/YYYY).")],
@@ -169,6 +194,8 @@ def forecast(
         bool, typer.Option("--backtest/--no-backtest", help="Rolling-origin backtest.")
     ] = True,
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel workers.")] = 1,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     reconciliation: Annotated[
         str,
         typer.Option(help="auto (chosen by backtest), bottom_up, ols, wls_struct or mint_shrink."),
@@ -195,7 +222,7 @@ def forecast(
     from mashdemand.forecast.api import forecast as run_forecast
     from mashdemand.forecast.api import load_history, period_name
 
-    with _user_errors():
+    with _user_errors(), _engine(engine, jobs, scheduler):
         from mashdemand.safety import check_outputs
 
         check_outputs(
@@ -292,6 +319,8 @@ def staffing(
     jobs: Annotated[
         int, typer.Option("--jobs", help="Worker processes.")
     ] = staffing_defaults.N_JOBS,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping for --contacts.")] = None,
 ) -> None:
     """Staff, rosters and operating hours that meet the MASH timeliness standards.
@@ -305,7 +334,7 @@ def staffing(
     from mashdemand.staffing import load_config, load_contacts, plan_staffing
     from mashdemand.staffing.config import StaffingError
 
-    with _user_errors():
+    with _user_errors(), _engine(engine, jobs, scheduler):
         from mashdemand.safety import check_outputs
 
         check_outputs(
@@ -515,6 +544,8 @@ def report_quarterly(
         typer.Option("--archive/--no-archive", help="Archive this run's forecast in the store."),
     ] = True,
     jobs: JobsOpt = 2,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     mapping: MappingOpt = None,
 ) -> None:
     """The quarterly forecast report: last quarter's demand, the forecast, staffing, data quality.
@@ -529,7 +560,7 @@ def report_quarterly(
     from mashdemand.report.quarterly import run_quarterly
     from mashdemand.report.render import RenderError
 
-    with _user_errors():
+    with _user_errors(), _engine(engine, jobs, scheduler):
         inputs = _report_inputs(sample, store, contacts, counts, population, housing, mapping)
         try:
             report, paths = run_quarterly(
@@ -592,6 +623,8 @@ def fms_appendix(
     ] = False,
     sample: SampleOpt = False,
     jobs: JobsOpt = 2,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
     mapping: MappingOpt = None,
 ) -> None:
     """The Force Management Statement appendix for the MASH, as DOCX and XLSX.
@@ -607,7 +640,7 @@ def fms_appendix(
     from mashdemand.report.quarterly import ReportError
     from mashdemand.report.sdc import DisclosureRule
 
-    with _user_errors():
+    with _user_errors(), _engine(engine, jobs, scheduler):
         inputs = _report_inputs(sample, store, contacts, counts, population, housing, mapping)
         if sample and establishment is None and inputs.population is not None:
             establishment = inputs.population.parent / "establishment.csv"

@@ -17,7 +17,7 @@ The seam
 --------
 An engine is a :class:`concurrent.futures.Executor` with retries and reporting around it.
 The local engine is a ``ProcessPoolExecutor`` whose workers run one native thread each
-(:func:`mashdemand.threads.init_worker`); the Dask engine is ``distributed.Client``'s own
+(:func:`mashdemand.threads.init_engine_worker`); the Dask engine is ``distributed.Client``'s own
 executor (``Client.get_executor``). Any other engine with a ``concurrent.futures`` executor
 (Ray's, an MPI pool, a Kubernetes job runner) is a subclass that returns it from
 :meth:`Engine.executor`. This was chosen over joblib's backends because the executor API is
@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mashdemand.errors import EXIT_FAILED, MashdemandError
-from mashdemand.threads import init_worker
+from mashdemand.threads import init_engine_worker
 
 __all__ = [
     "ENGINES",
@@ -261,7 +261,7 @@ class LocalEngine(Engine):
             return None
         if self.workers not in _POOLS:
             _POOLS[self.workers] = ProcessPoolExecutor(
-                max_workers=self.workers, initializer=init_worker
+                max_workers=self.workers, initializer=init_engine_worker
             )
         return _POOLS[self.workers]
 
@@ -318,7 +318,7 @@ class DaskEngine(Engine):
             )
             self._client = Client(self._cluster)
         # Every worker limits native threads as the local workers do.
-        self._client.run(init_worker)
+        self._client.run(init_engine_worker)
         return self._client
 
     def parallelism(self) -> int:

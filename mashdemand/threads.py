@@ -6,7 +6,8 @@ With a thread per core each, two fits side by side, or a fit beside any busy pro
 their time waiting on each other (measured on 2 cores: a small gradient-boosting fit took 0.4 s
 on one thread and 2-33 s on two while the CPU was busy). So every model's ``fit`` and
 ``predict`` runs single-threaded (:func:`single_threaded_fit`), and parallelism, where wanted,
-comes from processes across series and backtest cutoffs (``n_jobs`` / ``--jobs``), never from
+comes from processes across series and backtest cutoffs (``n_jobs`` / ``--jobs``, or a Dask
+cluster: :mod:`mashdemand.engine`), never from
 threads inside a fit.
 
 :func:`limit_threads` caps the thread pools already loaded in this process with
@@ -15,8 +16,8 @@ threads inside a fit.
 that Prophet runs, start single-threaded too. Both are restored on exit.
 
 :func:`init_worker` sets the same variables as defaults in a worker process (the
-``initializer`` of a ``ProcessPoolExecutor``); joblib workers get them from
-``parallel_config(inner_max_num_threads=...)``.
+``initializer`` of a ``ProcessPoolExecutor``); :func:`init_engine_worker` sets them outright
+in the workers of :mod:`mashdemand.engine` (local processes and Dask workers alike).
 
 Examples
 --------
@@ -137,18 +138,31 @@ def single_threaded_fit(cls: type[T]) -> type[T]:
     return cls
 
 
-def init_worker(n: int = FIT_THREADS) -> None:
+def init_worker(n: int = FIT_THREADS, keep_env: bool = True) -> None:
     """Start a worker process with ``n`` native threads per pool.
 
     Use as a ``ProcessPoolExecutor(initializer=init_worker)``. The :data:`THREAD_ENV`
-    defaults reach libraries loaded later and child processes (a value already set in the
-    environment is kept); pools already loaded are limited to ``n``.
+    values reach libraries loaded later and child processes; pools already loaded are limited
+    to ``n``.
 
     Parameters
     ----------
     n : int
         Threads per pool.
+    keep_env : bool
+        Keep a value already set in the environment (a user's own setting in the main
+        process). The engine's workers pass ``False``: the parallelism is across them, so each
+        runs ``n`` threads whatever the process that started it allowed.
     """
     for k in THREAD_ENV:
-        os.environ.setdefault(k, str(n))
+        if keep_env:
+            os.environ.setdefault(k, str(n))
+        else:
+            os.environ[k] = str(n)
     threadpool_limits(limits=n)
+
+
+def init_engine_worker() -> None:
+    """:func:`init_worker` for a worker of :mod:`mashdemand.engine`: :data:`FIT_THREADS`
+    threads per pool, the inherited environment overridden."""
+    init_worker(FIT_THREADS, keep_env=False)

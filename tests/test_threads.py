@@ -183,7 +183,7 @@ def test_prophet_runs_cmdstan_single_threaded(
 
 
 def test_backtest_workers_run_one_thread(two_threads: dict[str, Any]) -> None:
-    # The parent allows two threads: joblib would hand that on to its workers.
+    # The parent allows two threads (in its pools and environment): the workers still run one.
     cv = cross_validation(WorkerThreads(), panel(), h=7, n_windows=2, n_jobs=2)
     assert len(cv) == 2 * 2 * 7
     assert cv["yhat"].tolist() == [1.0] * len(cv)

@@ -31,8 +31,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +61,6 @@ from mashdemand.staffing.config import (
 from mashdemand.staffing.grid import Clock, make_grid, opening
 from mashdemand.staffing.model import Cell, RosterProblem
 from mashdemand.staffing.optimise import optimise_roster, roster_fte
-from mashdemand.threads import init_worker
 
 __all__ = ["StaffingPlan", "plan_staffing"]
 
@@ -347,45 +344,20 @@ def _verify_cell(
     return row
 
 
-#: Worker pools by size, started on first use and kept: a plan, its verification and RPA
-#: scenarios share one, so the workers start (fork, thread limits) once per process.
-_POOLS: dict[int, ProcessPoolExecutor] = {}
+def _run(
+    tasks: list[tuple], fn, n_jobs: int, progress: bool, desc: str, cells: Iterable[tuple]
+) -> list:
+    """``fn(*task)`` for every task, in order, as tasks of the engine (:mod:`mashdemand.engine`;
+    ``n_jobs`` local workers unless :func:`~mashdemand.engine.use_engine` chose another).
+    ``cells`` are the tasks' ``(hub, quarter)``, which name a task that fails."""
+    from mashdemand.engine import Task, current_engine
 
-
-def _pool(n_jobs: int) -> ProcessPoolExecutor:
-    """The shared pool of ``n_jobs`` worker processes, each with one native thread (the
-    parallelism is across cells, not inside them); shut down at exit."""
-    if n_jobs not in _POOLS:
-        _POOLS[n_jobs] = ProcessPoolExecutor(max_workers=n_jobs, initializer=init_worker)
-    return _POOLS[n_jobs]
-
-
-def _run(tasks: list[tuple], fn, n_jobs: int, progress: bool, desc: str) -> list:
-    """``fn(*task)`` for every task, in order: in ``n_jobs`` worker processes when there is more
-    than one task, else here."""
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), desc=desc, unit="cell")
-    out = []
-    if n_jobs > 1 and len(tasks) > 1:
-        try:
-            for res in _pool(n_jobs).map(fn, *zip(*tasks, strict=True), chunksize=1):
-                out.append(res)
-                if bar:
-                    bar.update()
-        except BrokenProcessPool:
-            del _POOLS[n_jobs]  # a worker died: the next call starts a new pool
-            raise
-    else:
-        for t in tasks:
-            out.append(fn(*t))
-            if bar:
-                bar.update()
-    if bar:
-        bar.close()
-    return out
+    engine = current_engine(n_jobs)
+    named = [
+        Task(fn, args, f"{display_name(hub)} {quarter}")
+        for args, (hub, quarter) in zip(tasks, cells, strict=True)
+    ]
+    return engine.run(named, progress=progress, desc=desc)
 
 
 # --- The plan ---------------------------------------------------------------------------------
@@ -486,7 +458,7 @@ class StaffingPlan:
                     reps,
                 )
             )
-        rows = _run(tasks, _verify_cell, n_jobs, progress, "verify")
+        rows = _run(tasks, _verify_cell, n_jobs, progress, "verify", sorted(self._cells))
         return pd.DataFrame(rows)
 
     def rpa(
@@ -514,7 +486,7 @@ class StaffingPlan:
             new = dataclasses.replace(cell, rate=rate, work=work)
             opt = self._recommended_option(hub, quarter)
             tasks.append((new, cfg.options[opt], cfg))
-        results = _run(tasks, _rpa_cell, n_jobs, progress, "rpa")
+        results = _run(tasks, _rpa_cell, n_jobs, progress, "rpa", sorted(self._cells))
         rows = []
         base = self.summary.set_index([schema.HUB, QUARTER, OPTION])
         for (hub, quarter), res in zip(sorted(self._cells), results, strict=True):
@@ -732,7 +704,7 @@ def plan_staffing(
     cells, more = build_cells(planned, profiles, config, hubs, quarters)
     notes += more
     tasks = [(cell, config) for cell in cells.values()]
-    results = _run(tasks, solve_cell, n_jobs, progress, "staffing")
+    results = _run(tasks, solve_cell, n_jobs, progress, "staffing", list(cells))
     rows, roster_rows, cover_rows = [], [], []
     for res in results:
         rows += res["rows"]
