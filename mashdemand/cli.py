@@ -451,12 +451,37 @@ def sample(
     full: Annotated[
         bool, typer.Option("--full", help="Also write the whole force as contacts_full.csv.")
     ] = False,
+    hubs: Annotated[
+        int | None,
+        typer.Option(
+            "--hubs",
+            min=1,
+            help="Write a nation of N hubs instead: the nine Thames Valley hubs, then synthetic "
+            "ones (synthetic-010, ...) of varied size and growth; one contact log per hub in "
+            "OUT/contacts, population.csv and hubs.csv.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="With --hubs: contact logs as csv or parquet (default)."),
+    ] = None,
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")] = "2017-01-01",
 ) -> None:
-    """Generate the synthetic Thames Valley force (9 hubs, January 2017 onwards)."""
-    from mashdemand.sample import write_sample
+    """Generate the synthetic Thames Valley force (9 hubs, January 2017 onwards), or with
+    --hubs N a nation of N hubs written one hub at a time."""
+    from mashdemand.sample import SampleError, write_nation, write_sample
 
     with _user_errors():
-        written = write_sample(out, seed=seed, end=end, full=full, progress=True)
+        if hubs is None:
+            if fmt is not None:
+                raise SampleError("--format needs --hubs (the default sample's formats are fixed)")
+            written = write_sample(out, seed=seed, start=start, end=end, full=full, progress=True)
+        else:
+            if full:
+                raise SampleError("--full is for the default sample, not with --hubs")
+            written = write_nation(
+                out, hubs, seed=seed, fmt=fmt or "parquet", start=start, end=end, progress=True
+            )
     for name, path in written.items():
         typer.echo(f"wrote {name}: {path}")
 

@@ -21,6 +21,10 @@ One MASH per local authority (DOMAIN.md). Codes are ONS GSS codes (April 2023 ge
 Buckinghamshire became a unitary authority in April 2020 (E06000060, formerly county E10000002
 with districts E07000004-E07000007), and Oxfordshire is a county council whose population is
 the sum of its five districts.
+
+Synthetic hubs (``mashdemand sample --hubs N`` beyond the nine) are recognised by their slug
+alone, ``synthetic-NNN`` with NNN >= 10 (:func:`synthetic_slug`, :func:`synthetic_number`), and
+read as "Synthetic hub NNN": no table to keep in step, whatever N was.
 """
 
 from __future__ import annotations
@@ -86,6 +90,35 @@ TVP_HUBS: tuple[Hub, ...] = (
 )
 
 HUB_SLUGS: tuple[str, ...] = tuple(h.slug for h in TVP_HUBS)
+
+SYNTHETIC_PREFIX = "synthetic-"
+"""Slug prefix of the sample's synthetic hubs: ``synthetic-010``, ``synthetic-011``, ..."""
+FIRST_SYNTHETIC = len(TVP_HUBS) + 1
+"""Number of the first synthetic hub (10): hubs 1-9 are the Thames Valley ones."""
+_SYNTHETIC = re.compile(re.escape(SYNTHETIC_PREFIX) + r"([0-9]{3,})")
+
+
+def synthetic_slug(number: int) -> str:
+    """The slug of synthetic hub ``number`` (its position in a sample nation, from 10).
+
+    >>> synthetic_slug(10), synthetic_slug(150), synthetic_slug(1234)
+    ('synthetic-010', 'synthetic-150', 'synthetic-1234')
+    """
+    if number < FIRST_SYNTHETIC:
+        raise ValueError(f"synthetic hubs are numbered from {FIRST_SYNTHETIC}, not {number}")
+    return f"{SYNTHETIC_PREFIX}{number:03d}"
+
+
+def synthetic_number(slug: str) -> int | None:
+    """The number of a synthetic hub's slug, ``None`` for any other slug.
+
+    >>> [synthetic_number(s) for s in ("synthetic-010", "reading", "synthetic-003")]
+    [10, None, None]
+    """
+    m = _SYNTHETIC.fullmatch(slug)
+    if m is None or int(m.group(1)) < FIRST_SYNTHETIC or synthetic_slug(int(m.group(1))) != slug:
+        return None
+    return int(m.group(1))
 
 
 # --- The hub rule ------------------------------------------------------------------------------
@@ -198,16 +231,22 @@ def validate_hubs(
 
 
 def display_name(slug: str) -> str:
-    """How a hub is named to readers: the authority's name for known hubs, else a title.
+    """How a hub is named to readers: the authority's name for known hubs, "Synthetic hub N"
+    for the sample's synthetic hubs, else a title.
 
     >>> display_name("bracknell-forest"), display_name("north-east"), display_name("ALL")
     ('Bracknell Forest', 'North East', 'Force total')
+    >>> display_name("synthetic-010")
+    'Synthetic hub 10'
     """
     if slug == FORCE_TOTAL:
         return FORCE_TOTAL_NAME
     known = _NAMES.get(slug)
     if known is not None:
         return known
+    number = synthetic_number(slug)
+    if number is not None:
+        return f"Synthetic hub {number}"
     return " ".join(word.capitalize() for word in slug.split("-") if word)
 
 

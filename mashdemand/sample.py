@@ -81,18 +81,32 @@ import pandas as pd
 
 from mashdemand import calendar as cal
 from mashdemand import schema
-from mashdemand.hubs import HUB_SLUGS
+from mashdemand.errors import MashdemandError
+from mashdemand.hubs import (
+    FIRST_SYNTHETIC,
+    HUB_SLUGS,
+    display_name,
+    synthetic_number,
+    synthetic_slug,
+)
 from mashdemand.progress import progress_argument
+from mashdemand.safety import make_private, private_umask
 
 __all__ = [
     "CATEGORIES",
     "HUB_DRIVERS",
     "OUTCOMES",
     "PROCESS_CHANGES",
+    "SampleHub",
     "daily_counts",
     "default_end",
     "expected_daily",
     "generate_contacts",
+    "nation_daily_counts",
+    "nation_hubs",
+    "nation_population",
+    "synthetic_hubs",
+    "write_nation",
     "write_sample",
 ]
 
@@ -189,6 +203,140 @@ HUB_PREFIX: dict[str, str] = {
     "milton-keynes": "MK",
     "oxfordshire": "OX",
 }
+
+
+class SampleError(MashdemandError, ValueError):
+    """A bad argument to the sample generator (one-line message)."""
+
+
+@dataclass(frozen=True)
+class SampleHub:
+    """Everything the generating process needs to know about one hub.
+
+    Attributes
+    ----------
+    slug : str
+        As in the contact log (``oxfordshire``, ``synthetic-010``).
+    position : int
+        0-based position in the nation (0-8 the Thames Valley hubs, 9 for ``synthetic-010``);
+        the hub's random stream is ``[seed, position]``.
+    drivers : HubDrivers
+        Population and housing [people], [dwellings/year].
+    need : float
+        Contact-rate multiplier relative to the force [dimensionless].
+    prefix : str
+        Start of the hub's contact ids (``OX``, ``S010``): unique across hubs.
+    """
+
+    slug: str
+    position: int
+    drivers: HubDrivers
+    need: float
+    prefix: str
+
+    @property
+    def name(self) -> str:
+        """The display name (``Oxfordshire``, ``Synthetic hub 10``)."""
+        return display_name(self.slug)
+
+
+#: Synthetic hubs' mid-2023 population, drawn log-uniform in this range [people]: English
+#: upper-tier authorities run from about 40,000 to over a million; this keeps most hubs
+#: nearer the Thames Valley unitaries, so 150 hubs give about 20 million contacts a decade.
+SYNTHETIC_POPULATION: tuple[float, float] = (40_000.0, 400_000.0)
+#: Synthetic hubs' population growth, uniform in this range [1/year] (ONS mid-2017 to mid-2023
+#: local-authority growth was mostly between about -0.3% and +1.5% a year).
+SYNTHETIC_GROWTH: tuple[float, float] = (-0.003, 0.015)
+#: Share of residents aged 0-17, uniform in this range (ONS mid-2023: about 19-25%).
+SYNTHETIC_CHILD_SHARE: tuple[float, float] = (0.19, 0.25)
+#: Contact-rate multiplier (:data:`HUB_NEED`), uniform in this range [dimensionless].
+SYNTHETIC_NEED: tuple[float, float] = (0.80, 1.25)
+#: Third word of a synthetic hub's parameter stream ``[seed, position, 1]``, apart from its
+#: contacts' stream ``[seed, position]``.
+_PARAMETER_STREAM = 1
+
+
+def synthetic_hub(number: int, seed: int = DEFAULT_SEED) -> SampleHub:
+    """Synthetic hub ``number`` (10, 11, ...): size, growth and need drawn from the seed.
+
+    The draw depends on ``seed`` and ``number`` only, so ``synthetic-010`` is the same hub in
+    a nation of 12 hubs or of 150.
+
+    Parameters
+    ----------
+    number : int
+        The hub's number in the nation, from 10 (:data:`mashdemand.hubs.FIRST_SYNTHETIC`).
+    seed : int
+        Seed of the nation.
+
+    Returns
+    -------
+    SampleHub
+        Population log-uniform in :data:`SYNTHETIC_POPULATION`; growth, child share and need
+        uniform in :data:`SYNTHETIC_GROWTH`, :data:`SYNTHETIC_CHILD_SHARE` and
+        :data:`SYNTHETIC_NEED`. Population 2017 is 2023 discounted at the growth rate; after
+        mid-2023 the population keeps that rate through housing (dwellings = growth x
+        population / :data:`RESIDENTS_PER_DWELLING`).
+
+    Examples
+    --------
+    >>> h = synthetic_hub(10, seed=1)
+    >>> h.slug, h.name, h.prefix
+    ('synthetic-010', 'Synthetic hub 10', 'S010')
+    >>> 40_000 <= h.drivers.population_2023 <= 400_000
+    True
+    """
+    slug = synthetic_slug(number)
+    rng = np.random.default_rng([seed, number - 1, _PARAMETER_STREAM])
+    lo, hi = np.log(SYNTHETIC_POPULATION)
+    pop23 = float(np.exp(rng.uniform(lo, hi)))
+    growth = float(rng.uniform(*SYNTHETIC_GROWTH))
+    child_share = float(rng.uniform(*SYNTHETIC_CHILD_SHARE))
+    need = float(rng.uniform(*SYNTHETIC_NEED))
+    back = (1.0 + growth) ** -6.0  # mid-2017 relative to mid-2023
+    drivers = HubDrivers(
+        population_2017=round(pop23 * back),
+        population_2023=round(pop23),
+        children_2017=round(pop23 * child_share * back),
+        children_2023=round(pop23 * child_share),
+        dwellings_per_year=growth * pop23 / RESIDENTS_PER_DWELLING,
+    )
+    return SampleHub(slug, number - 1, drivers, round(need, 3), f"S{number:03d}")
+
+
+def sample_hub(slug: str, seed: int = DEFAULT_SEED) -> SampleHub:
+    """The :class:`SampleHub` of a Thames Valley hub or of a synthetic one (by its slug)."""
+    if slug in HUB_SLUGS:
+        return SampleHub(
+            slug, HUB_SLUGS.index(slug), HUB_DRIVERS[slug], HUB_NEED[slug], HUB_PREFIX[slug]
+        )
+    number = synthetic_number(slug)
+    if number is None:
+        raise SampleError(f"unknown hub {slug!r}: not a Thames Valley hub nor synthetic-NNN")
+    return synthetic_hub(number, seed)
+
+
+def synthetic_hubs(n_hubs: int, seed: int = DEFAULT_SEED) -> list[SampleHub]:
+    """The synthetic hubs of a nation of ``n_hubs``: numbers 10 to ``n_hubs`` (none up to 9).
+
+    >>> [h.slug for h in synthetic_hubs(11)]
+    ['synthetic-010', 'synthetic-011']
+    """
+    return [synthetic_hub(k, seed) for k in range(FIRST_SYNTHETIC, n_hubs + 1)]
+
+
+def nation_hubs(n_hubs: int, seed: int = DEFAULT_SEED) -> list[SampleHub]:
+    """The hubs of a sample nation: the first ``min(n_hubs, 9)`` Thames Valley hubs, then
+    synthetic ones up to ``n_hubs``.
+
+    >>> [h.slug for h in nation_hubs(2)], len(nation_hubs(150))
+    (['bracknell-forest', 'reading'], 150)
+    """
+    if n_hubs < 1:
+        raise SampleError(f"--hubs must be at least 1, not {n_hubs}")
+    tv = [sample_hub(h) for h in HUB_SLUGS[:n_hubs]]
+    return tv + synthetic_hubs(n_hubs, seed)
+
 
 # --- Rates and profiles -------------------------------------------------------------------
 SOURCES = schema.SOURCES
@@ -524,9 +672,12 @@ def _hubs(hubs: Iterable[str] | str | None) -> list[str]:
     if isinstance(hubs, str):
         hubs = [hubs]
     hubs = list(hubs)
-    unknown = [h for h in hubs if h not in HUB_SLUGS]
+    unknown = [h for h in hubs if h not in HUB_SLUGS and synthetic_number(h) is None]
     if unknown:
-        raise ValueError(f"unknown hub(s) {', '.join(unknown)}; known: {', '.join(HUB_SLUGS)}")
+        raise ValueError(
+            f"unknown hub(s) {', '.join(unknown)}; known: {', '.join(HUB_SLUGS)} "
+            "and synthetic-010, synthetic-011, ..."
+        )
     return hubs
 
 
@@ -602,11 +753,14 @@ def _calendar(start: pd.Timestamp, end: pd.Timestamp) -> _Calendar:
     return _Calendar(days, eff, lockdown, np.asarray(dst))
 
 
-def _growth(hub: str, days: pd.DatetimeIndex) -> np.ndarray:
+def _growth(hub: SampleHub, days: pd.DatetimeIndex) -> np.ndarray:
     """Population index relative to mid-2023, (2, D): row 0 all ages, row 1 children."""
-    d = HUB_DRIVERS[hub]
-    t = _decimal_year(days)
-    out = np.empty((2, len(days)))
+    return _population_index(hub.drivers, _decimal_year(days))
+
+
+def _population_index(d: HubDrivers, t: np.ndarray) -> np.ndarray:
+    """Population relative to mid-2023 at decimal years ``t``, (2, len(t)): all ages, 0-17."""
+    out = np.empty((2, len(t)))
     for row, (p17, p23) in enumerate(
         ((d.population_2017, d.population_2023), (d.children_2017, d.children_2023))
     ):
@@ -619,18 +773,18 @@ def _growth(hub: str, days: pd.DatetimeIndex) -> np.ndarray:
     return out
 
 
-def _rates(hub: str, c: _Calendar, scale: float) -> np.ndarray:
+def _rates(hub: SampleHub, c: _Calendar, scale: float) -> np.ndarray:
     """Expected contacts per day, shape (n_sources, n_days) [contacts/day]."""
-    d = HUB_DRIVERS[hub]
+    d = hub.drivers
     g = _growth(hub, c.days)
     base = np.array([SOURCE_RATE[s] for s in SOURCES]) * d.population_2023 / 1000.0
-    lam = base[:, None] * HUB_NEED[hub] * scale * c.effects
+    lam = base[:, None] * hub.need * scale * c.effects
     edu = SOURCES.index("education")
     growth = np.repeat(g[:1], len(SOURCES), axis=0)
     growth[edu] = g[1]
     lam = lam * growth
     for pc in PROCESS_CHANGES:
-        if pc.hub and pc.hub != hub:
+        if pc.hub and pc.hub != hub.slug:
             continue
         lam[SOURCES.index(pc.source), c.days >= pd.Timestamp(pc.start)] *= pc.multiplier
     return lam
@@ -649,6 +803,7 @@ def expected_daily(
     end: str | pd.Timestamp | None = None,
     hubs: Iterable[str] | str | None = None,
     scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
 ) -> pd.DataFrame:
     """Expected contacts per hub, day and source under the sample force's generating process.
 
@@ -657,9 +812,12 @@ def expected_daily(
     start, end : date-like
         Local UK dates (inclusive); ``end=None`` is :func:`default_end`.
     hubs : iterable of str, optional
-        Hub slugs; all nine by default.
+        Hub slugs; all nine by default. Synthetic hubs (``synthetic-010``...) are allowed.
     scale : float
         Multiplier on every rate.
+    seed : int
+        Seed of the synthetic hubs' sizes and growth (:func:`synthetic_hubs`); the nine
+        Thames Valley hubs do not depend on it.
 
     Returns
     -------
@@ -677,7 +835,7 @@ def expected_daily(
     c = _calendar(lo, hi)
     frames = []
     for hub in _hubs(hubs):
-        lam = _rates(hub, c, scale)
+        lam = _rates(sample_hub(hub, seed), c, scale)
         frames.append(
             pd.DataFrame(
                 {
@@ -713,7 +871,9 @@ def _working_calendar(start: pd.Timestamp, n_days: int) -> tuple[np.ndarray, np.
     return ends - length, ends
 
 
-def _generate_hub(hub: str, c: _Calendar, rng: np.random.Generator, scale: float) -> pd.DataFrame:
+def _generate_hub(hub: SampleHub, c: _Calendar, scale: float, seed: int) -> pd.DataFrame:
+    """One hub's contact log from its own random stream (``[seed, hub.position]``)."""
+    rng = np.random.default_rng([seed, hub.position])
     lam = _rates(hub, c, scale)
     n_src, n_day = lam.shape
     noise = rng.gamma(OVERDISPERSION_SHAPE, 1.0 / OVERDISPERSION_SHAPE, size=lam.shape)
@@ -769,9 +929,12 @@ def _generate_hub(hub: str, c: _Calendar, rng: np.random.Generator, scale: float
     first = np.r_[0, np.flatnonzero(np.diff(year)) + 1]
     seq = np.arange(n) - np.repeat(first, np.diff(np.r_[first, n])) + 1
     ids = np.strings.add(
-        np.strings.add(f"{HUB_PREFIX[hub]}-", year.astype(str)),
+        np.strings.add(f"{hub.prefix}-", year.astype(str)),
         np.strings.add("-", np.strings.zfill(seq.astype(str), 7)),
     )
+
+    # The nine hubs share one category list (the sample force's frames concatenate cleanly).
+    hub_codes = HUB_SLUGS if hub.slug in HUB_SLUGS else (hub.slug,)
 
     def cat(codes: np.ndarray, values: Sequence[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(values))
@@ -780,7 +943,7 @@ def _generate_hub(hub: str, c: _Calendar, rng: np.random.Generator, scale: float
         {
             schema.CONTACT_ID: pd.array(ids, dtype="str"),
             schema.RECEIVED_AT: received.astype("datetime64[s]"),
-            schema.HUB: cat(np.full(n, HUB_SLUGS.index(hub)), HUB_SLUGS),
+            schema.HUB: cat(np.full(n, hub_codes.index(hub.slug)), hub_codes),
             schema.SOURCE: cat(src, SOURCES),
             schema.SUBJECT: cat(subject, schema.SUBJECTS),
             schema.PRIORITY: cat(priority, schema.PRIORITIES),
@@ -811,8 +974,9 @@ def generate_contacts(
         First and last local UK day (inclusive). ``end=None`` is the last day of the latest
         complete calendar quarter before today (:func:`default_end`).
     hubs : iterable of str, optional
-        Hub slugs (:data:`mashdemand.hubs.HUB_SLUGS`); all nine by default. Each hub has its
-        own random stream, so a hub's contacts do not depend on the others requested.
+        Hub slugs (:data:`mashdemand.hubs.HUB_SLUGS`, or synthetic ``synthetic-010``...); all
+        nine by default. Each hub has its own random stream, so a hub's contacts do not depend
+        on the others requested.
     scale : float
         Multiplier on every rate (e.g. 0.1 for a light test force).
     progress : bool
@@ -844,10 +1008,7 @@ def generate_contacts(
         from tqdm.auto import tqdm
 
         iterator = tqdm(hub_list, desc="sample force", unit="hub")
-    frames = [
-        _generate_hub(h, c, np.random.default_rng([seed, HUB_SLUGS.index(h)]), scale)
-        for h in iterator
-    ]
+    frames = [_generate_hub(sample_hub(h, seed), c, scale, seed) for h in iterator]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -985,6 +1146,217 @@ def write_sample(
     return paths
 
 
+#: Formats of a nation's contact logs: file extension by ``fmt``.
+NATION_FORMATS: dict[str, str] = {"csv": ".csv", "parquet": ".parquet"}
+#: zstd level of a nation's Parquet files: quick to write (the committed sample uses 19, for
+#: size; 3 is within about 15% of that size at a tenth of the time).
+NATION_PARQUET_LEVEL = 3
+#: Folder of a nation's contact logs inside ``out_dir``: only contact logs, so that
+#: ``mashdemand ingest DIR/contacts`` takes every file in it.
+NATION_CONTACTS_DIR = "contacts"
+#: Third word of the random stream of :func:`nation_daily_counts`, ``[seed, position, 2]``.
+_COUNTS_STREAM = 2
+#: Population rows written for a synthetic hub: estimates to 2023, principal projections after.
+_ESTIMATE_YEARS = range(2012, 2024)
+_PROJECTION_YEARS = range(2024, 2031)
+
+
+def nation_daily_counts(
+    n_hubs: int,
+    seed: int = DEFAULT_SEED,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    scale: float = 1.0,
+    expected: bool = False,
+) -> pd.DataFrame:
+    """Daily contacts per hub and priority of a sample nation, drawn without making records.
+
+    The counts follow the records' generating process (module docstring): per hub, source and
+    day a negative-binomial count around :func:`expected_daily` (gamma day factor with shape
+    :data:`OVERDISPERSION_SHAPE`, then Poisson), split into priorities by a multinomial draw
+    from :data:`PRIORITY_MIX`. The random stream is the hub's own (``[seed, position, 2]``),
+    so the draws are not those of :func:`generate_contacts` but have the same distribution,
+    at a tiny fraction of the cost (150 hubs x 4 priorities x 10 years in about a second).
+
+    Parameters
+    ----------
+    n_hubs : int
+        Hubs in the nation (:func:`nation_hubs`).
+    seed : int
+        Seed: the same seed, hubs and window give an identical frame.
+    start, end : date-like
+        First and last local UK day (inclusive); ``end=None`` is :func:`default_end`.
+    scale : float
+        Multiplier on every rate.
+    expected : bool
+        Also return the column ``expected``, the mean of ``contacts`` [contacts/day].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hub, date, priority, contacts`` [contacts/day] (as :func:`daily_counts`
+        with ``by=("hub", "priority")``), one row per hub, priority and day, ordered by hub,
+        priority and date.
+
+    Examples
+    --------
+    >>> d = nation_daily_counts(12, seed=1, start="2024-01-01", end="2024-01-31")
+    >>> list(d.columns), len(d) == 12 * 4 * 31
+    (['hub', 'date', 'priority', 'contacts'], True)
+    """
+    lo, hi = _window(start, end)
+    c = _calendar(lo, hi)
+    n_day = len(c.days)
+    mix = np.array([PRIORITY_MIX[s] for s in SOURCES])  # (S, P)
+    n_pri = len(schema.PRIORITIES)
+    hubs = nation_hubs(n_hubs, seed)
+    counts = np.empty((len(hubs), n_pri, n_day), dtype=np.int64)
+    means = np.empty((len(hubs), n_pri, n_day)) if expected else None
+    for i, hub in enumerate(hubs):
+        rng = np.random.default_rng([seed, hub.position, _COUNTS_STREAM])
+        lam = _rates(hub, c, scale)  # (S, D)
+        noise = rng.gamma(OVERDISPERSION_SHAPE, 1.0 / OVERDISPERSION_SHAPE, size=lam.shape)
+        by_source = rng.poisson(lam * noise)
+        split = sum(rng.multinomial(by_source[k], mix[k]) for k in range(len(SOURCES)))
+        counts[i] = np.asarray(split).T
+        if means is not None:
+            means[i] = mix.T @ lam
+    n_series = len(hubs) * n_pri
+    out = pd.DataFrame(
+        {
+            schema.HUB: np.repeat([h.slug for h in hubs], n_pri * n_day),
+            schema.DATE: np.tile(c.days.to_numpy(), n_series),
+            schema.PRIORITY: np.tile(np.repeat(np.array(schema.PRIORITIES), n_day), len(hubs)),
+            schema.CONTACTS: counts.ravel(),
+        }
+    )
+    if means is not None:
+        out["expected"] = means.ravel()
+    return out
+
+
+def write_nation(
+    out_dir: str | Path,
+    n_hubs: int,
+    seed: int = DEFAULT_SEED,
+    fmt: str = "parquet",
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    progress: bool = False,
+    scale: float = 1.0,
+) -> dict[str, Path]:
+    """Write a sample nation of ``n_hubs`` hubs, one hub at a time (memory stays flat).
+
+    Files (each readable by its owner only, ``0600``; folders ``0700``)
+    -------------------------------------------------------------------
+    ``contacts/contacts_<hub>.csv`` or ``.parquet``
+        One record-level contact log per hub (CSV: UTF-8, ISO 8601 local times, as
+        ``contacts_small.csv``; Parquet: zstd, as the committed sample's logs). The folder
+        holds nothing else, so ``mashdemand ingest DIR/contacts`` loads the nation.
+    ``population.csv``
+        Population drivers of every hub (CONTRACTS.md section 3): the real ONS figures for the
+        Thames Valley hubs, and for synthetic hubs estimates 2012-2023 and principal
+        projections 2024-2030 from their drawn size and growth.
+    ``hubs.csv``
+        ``hub, name, population_2017, population_2023, need``: what was drawn for each hub.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into (created if needed).
+    n_hubs : int
+        Hubs (:func:`nation_hubs`): up to 9 takes the first Thames Valley hubs, more adds
+        ``synthetic-010``... of varied size and growth.
+    seed, start, end, scale
+        As :func:`generate_contacts`; a hub's contacts are the same whatever ``n_hubs``.
+    fmt : {"csv", "parquet"}
+        Format of the contact logs.
+    progress : bool
+        Show a progress bar over hubs.
+
+    Returns
+    -------
+    dict of str to Path
+        File role (``contacts_<hub>``, ``population``, ``hubs``) to path.
+    """
+    if fmt not in NATION_FORMATS:
+        raise SampleError(f"--format must be one of {', '.join(NATION_FORMATS)}, not {fmt!r}")
+    hubs = nation_hubs(n_hubs, seed)
+    lo, hi = _window(start, end)
+    c = _calendar(lo, hi)
+    out = Path(out_dir)
+    folder = out / NATION_CONTACTS_DIR
+    paths: dict[str, Path] = {}
+    iterator: Iterable[SampleHub] = hubs
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(hubs, desc="sample nation", unit="hub")
+    with private_umask():
+        folder.mkdir(parents=True, exist_ok=True)
+        for hub in iterator:
+            df = _generate_hub(hub, c, scale, seed)
+            df[schema.HUB] = df[schema.HUB].cat.remove_unused_categories()
+            p = folder / f"contacts_{hub.slug}{NATION_FORMATS[fmt]}"
+            if fmt == "csv":
+                _to_iso_csv(df, p)
+            else:
+                _to_parquet(df, p, level=NATION_PARQUET_LEVEL)
+            paths[f"contacts_{hub.slug}"] = p
+            del df
+        p = out / "population.csv"
+        nation_population(hubs).to_csv(p, index=False, lineterminator="\n")
+        paths["population"] = p
+        p = out / "hubs.csv"
+        pd.DataFrame(
+            {
+                schema.HUB: [h.slug for h in hubs],
+                "name": [h.name for h in hubs],
+                "population_2017": [h.drivers.population_2017 for h in hubs],
+                "population_2023": [h.drivers.population_2023 for h in hubs],
+                "need": [h.need for h in hubs],
+            }
+        ).to_csv(p, index=False, lineterminator="\n")
+        paths["hubs"] = p
+    for q in (out, folder, *paths.values()):
+        make_private(q)
+    return paths
+
+
+def nation_population(hubs: Sequence[SampleHub]) -> pd.DataFrame:
+    """``population.csv`` rows (CONTRACTS.md section 3) for the given hubs.
+
+    Thames Valley hubs keep the shipped ONS rows; a synthetic hub gets estimates for
+    2012-2023 and principal projections for 2024-2030 from its drivers (the growth of
+    :func:`_population_index` at mid-year), for ages ``0-17``, ``18+`` and ``all`` [people].
+    """
+    shipped = pd.read_csv(_SHIPPED / "population.csv", dtype={"variant": "string"})
+    frames = [shipped[shipped[schema.HUB].isin([h.slug for h in hubs])]]
+    years = np.array([*_ESTIMATE_YEARS, *_PROJECTION_YEARS])
+    kind = np.where(years < _PROJECTION_YEARS.start, "estimate", "projection")
+    variant = np.where(years < _PROJECTION_YEARS.start, "", "principal")
+    for h in hubs:
+        if h.slug in HUB_SLUGS:
+            continue
+        idx = _population_index(h.drivers, years + 0.5)
+        total = np.round(h.drivers.population_2023 * idx[0]).astype(np.int64)
+        child = np.round(h.drivers.children_2023 * idx[1]).astype(np.int64)
+        for band, values in (("0-17", child), ("18+", total - child), ("all", total)):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        schema.HUB: h.slug,
+                        "year": years,
+                        "age_band": band,
+                        "population": values,
+                        "kind": kind,
+                        "variant": variant,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
 def cache_dir() -> Path:
     """Where mashdemand keeps files it can make again (``MASHDEMAND_CACHE``, else the user's
     cache folder)."""
@@ -1044,14 +1416,14 @@ def ensure_sample(
     return target
 
 
-def _to_parquet(df: pd.DataFrame, path: Path) -> None:
+def _to_parquet(df: pd.DataFrame, path: Path, level: int = 19) -> None:
     # Delta encoding halves the size of the (sorted) timestamp columns; readers (pyarrow,
     # DuckDB) decode it transparently.
     times = [schema.RECEIVED_AT, schema.DECIDED_AT]
     df.to_parquet(
         path,
         compression="zstd",
-        compression_level=19,
+        compression_level=level,
         index=False,
         use_dictionary=[c for c in df.columns if c not in (schema.CONTACT_ID, *times)],
         column_encoding=dict.fromkeys(times, "DELTA_BINARY_PACKED"),
