@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -102,12 +103,14 @@ class Task:
     cost: float = 1.0
 
 
-def _call(fn: Callable[..., Any], args: tuple) -> tuple[Any, list[tuple[type, str]]]:
-    """Run a task, returning its result and the warnings it raised (category, message)."""
+def _call(fn: Callable[..., Any], args: tuple) -> tuple[Any, list[tuple[type, str]], float]:
+    """Run a task: its result, the warnings it raised (category, message) and its run time
+    in the worker [s]."""
+    t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fn(*args)
-    return result, [(w.category, str(w.message)) for w in caught]
+    return result, [(w.category, str(w.message)) for w in caught], time.perf_counter() - t0
 
 
 def _short(exc: BaseException) -> str:
@@ -125,11 +128,18 @@ class Engine:
         Tasks that run at once; 1 runs every task here, in order.
     retries : int
         Further attempts for a task that raises.
+    log : list of (str, str, float)
+        Every task run so far: the run's ``desc``, the task's name and its run time in the
+        worker [s] (what ``benchmarks/scale.py`` reports and projects from).
+    walls : list of (str, int, float)
+        Every :meth:`run` so far: its ``desc``, number of tasks and wall time here [s].
     """
 
     workers: int = 1
     retries: int = RETRIES
     name: str = field(default="serial", init=False)
+    log: list[tuple[str, str, float]] = field(default_factory=list, init=False, repr=False)
+    walls: list[tuple[str, int, float]] = field(default_factory=list, init=False, repr=False)
 
     def executor(self) -> Executor | None:
         """The executor tasks are submitted to; ``None`` runs them in this process."""
@@ -171,6 +181,7 @@ class Engine:
             Naming each task that failed ``1 + retries`` times, with its last error.
         """
         tasks = list(tasks)
+        start = time.perf_counter()
         bar = None
         if progress and tasks:
             from tqdm.auto import tqdm
@@ -195,10 +206,12 @@ class Engine:
             )
         results = []
         for i in range(len(tasks)):
-            value, caught = outcomes[i][1]
+            value, caught, seconds = outcomes[i][1]
+            self.log.append((desc, tasks[i].name, seconds))
             for category, message in caught:
                 warnings.warn(message, category, stacklevel=2)
             results.append(value)
+        self.walls.append((desc, len(tasks), time.perf_counter() - start))
         return results
 
     def _run_here(self, tasks: list[Task], bar: Any) -> dict[int, tuple[bool, Any]]:
@@ -332,7 +345,9 @@ class DaskEngine(Engine):
         return self._executor
 
     def share(self, value: Any) -> Any:
-        return self.client().scatter(value, hash=False)
+        # On every worker: a shared input feeds tasks that should spread over all of them
+        # (scattered to one worker, the scheduler keeps short tasks beside their data).
+        return self.client().scatter(value, hash=False, broadcast=True)
 
     def close(self) -> None:
         if self._client is not None and self._cluster is not None:
