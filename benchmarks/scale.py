@@ -193,6 +193,7 @@ def main() -> None:
         ["config", "tasks", "task_seconds", "pooled_task_seconds", "longest_task_seconds",
          "longest_task", "engine_wall_seconds", "driver_seconds"]
     ].round(1)  # fmt: skip
+    costs["longest_task"] = costs["longest_task"].str.replace("|", "/")  # a markdown cell
     table = table[cols].round(
         {"seconds": 1, "series_per_min": 1, "speedup": 2, "efficiency": 2, "main_peak_mb": 0,
          "worker_peak_mb": 0, "mase": 3}
