@@ -1039,20 +1039,22 @@ def backtest_and_fit(
     from mashdemand.forecast import backtest as bt
 
     engine = current_engine(prep.args.n_jobs)
+    df = prep.train.sort_values([UID, DS]).reset_index(drop=True)
+    check_training_frame(df)
+    shipment = bt.Shipment(df, engine)  # every part sent to the workers once
     tasks, owners = [], []
     if plan is not None:
         shortest = int(prep.panel.groupby(UID).size().min())
         p = bt.backtest_plan(prep.args.freq, prep.h, shortest, plan)
-        df = prep.train.sort_values([UID, DS]).reset_index(drop=True)
-        check_training_frame(df)
         for n, model in candidates.items():
             more = bt.window_tasks(
-                model, df, p.h, p.windows, p.step, prep.args.level, engine=engine, label=n
-            )
+                model, df, p.h, p.windows, p.step, prep.args.level,
+                engine=engine, label=n, shipment=shipment,
+            )  # fmt: skip
             tasks += more
             owners += [("cv", n)] * len(more)
     if final:
-        more = _fit_tasks(prep, candidates, engine)
+        more = _fit_tasks(prep, candidates, engine, shipment)
         tasks += more
         owners += [("fit", t.name.split(" ")[0]) for t in more]
     results = engine.run(tasks, progress=progress, desc="forecast") if tasks else []
@@ -1071,31 +1073,31 @@ def backtest_and_fit(
     return cvs, fcs
 
 
-def _fit_part(
-    model: Any, train: pd.DataFrame, future: pd.DataFrame, h: int, level: Sequence[int]
-) -> pd.DataFrame:
+def _fit_part(model: Any, train: Any, future: Any, h: int, level: Sequence[int]) -> pd.DataFrame:
     """One final fit (an engine task): a clone of ``model`` fitted on ``train`` (whole
     series), forecasting ``h`` periods with the features ``future``."""
     from mashdemand.forecast.base import clone
 
-    return clone(model).fit(train).predict(h, X=future, level=level)
+    return clone(model).fit(train.frame()).predict(h, X=future.frame(), level=level)
 
 
-def _fit_tasks(prep: Prepared, candidates: Mapping[str, Any], engine: Any) -> list:
-    """Each candidate's final fit as engine tasks, one per part of whole series; each task's
-    name starts with the candidate's name."""
+def _fit_tasks(prep: Prepared, candidates: Mapping[str, Any], engine: Any, shipment: Any) -> list:
+    """Each candidate's final fit as engine tasks, one per part of whole series (the parts of
+    ``shipment``); each task's name starts with the candidate's name."""
     from mashdemand.engine import Task
-    from mashdemand.forecast.backtest import model_parts, series_words, task_cost
+    from mashdemand.forecast.backtest import Compact, series_words, task_cost
 
-    tasks = []
+    tasks, futures = [], {}
     for n, model in candidates.items():
-        parts = model_parts(model, prep.train, engine)
-        for part in parts:
-            future = prep.future
-            if len(parts) > 1:
-                future = future[future[UID].isin(part[UID].unique())]
-            words = series_words(part[UID].unique().tolist())
-            args = (model, engine.share(part), engine.share(future), prep.h, tuple(prep.args.level))
+        for part, ref in shipment.parts(model):
+            ids = part[UID].unique()
+            key = (ids[0], ids[-1], len(ids))  # parts are runs of whole sorted series
+            if key not in futures:
+                whole = len(ids) == shipment.df[UID].nunique()
+                future = prep.future if whole else prep.future[prep.future[UID].isin(ids)]
+                futures[key] = engine.share(Compact.of(future))
+            args = (model, ref, futures[key], prep.h, tuple(prep.args.level))
+            words = series_words(ids.tolist())
             tasks.append(Task(_fit_part, args, f"{n} fit: {words}", task_cost(model, part)))
     return tasks
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -191,9 +192,46 @@ def model_parts(model: Forecaster, df: pd.DataFrame, engine: Engine) -> list[pd.
     return [df[df[UID].isin(g)] for g in groups]
 
 
+@dataclass(frozen=True)
+class Compact:
+    """A frame as shipped to a worker: ``unique_id`` as category codes (a few bytes a row
+    instead of a string), restored to ``uid_dtype`` by :meth:`frame` in the task."""
+
+    data: pd.DataFrame
+    uid_dtype: object
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> Compact:
+        return cls(df.astype({UID: "category"}), df[UID].dtype)
+
+    def frame(self) -> pd.DataFrame:
+        return self.data.astype({UID: self.uid_dtype})
+
+
+class Shipment:
+    """The parts of one frame for one engine, each shipped to the workers once and shared
+    by every task (and every candidate model) that uses it.
+
+    Per-series models share the same parts of whole series (:func:`model_parts`); pooled
+    models share the whole frame.
+    """
+
+    def __init__(self, df: pd.DataFrame, engine: Engine) -> None:
+        self.df, self.engine = df, engine
+        self._parts: dict[bool, list[tuple[pd.DataFrame, Any]]] = {}
+
+    def parts(self, model: Forecaster) -> list[tuple[pd.DataFrame, Any]]:
+        """``(part, reference)`` pairs: the part here, the reference for the tasks."""
+        key = bool(model.per_series)
+        if key not in self._parts:
+            parts = model_parts(model, self.df, self.engine)
+            self._parts[key] = [(p, self.engine.share(Compact.of(p))) for p in parts]
+        return self._parts[key]
+
+
 def fit_window(
     model: Forecaster,
-    part: pd.DataFrame,
+    part: Compact,
     cutoff: pd.Timestamp,
     h: int,
     level: Sequence[int],
@@ -201,6 +239,7 @@ def fit_window(
 ) -> pd.DataFrame | None:
     """One backtest window of one part (a task): a clone of ``model`` fitted on the rows of
     series ``keep`` up to ``cutoff``, its ``h``-period forecast beside the actuals."""
+    part = part.frame()
     features = [c for c in part.columns if c not in (UID, DS, Y)]
     mine = part[part[UID].isin(keep)] if len(keep) < part[UID].nunique() else part
     train = mine[mine[DS] <= cutoff]
@@ -254,26 +293,28 @@ def window_tasks(
     min_train: int | None = None,
     engine: Engine | None = None,
     label: str | None = None,
+    shipment: Shipment | None = None,
 ) -> list[Task]:
     """The backtest of :func:`cross_validation` as engine tasks: one per cutoff and part of
     whole series (:func:`model_parts`); :func:`stack_windows` puts their results together.
 
     ``df`` must be sorted by ``unique_id, ds`` with a fresh index (as :func:`cross_validation`
     makes it). Series too short at a cutoff are left out of that window with a warning.
+    ``shipment`` (of ``df``) shares the parts shipped for other models.
     """
     engine = engine or current_engine(1)
     step = h if step is None else step
     min_train = model.m + 1 if min_train is None else min_train
     cuts = cutoffs(df[DS].max(), h, n_windows, step, model.freq)
-    parts = model_parts(model, df, engine)
-    shared = [engine.share(p) for p in parts]  # sent once, used by every window
+    shipped = (shipment or Shipment(df, engine)).parts(model)  # sent once, used by every window
+    parts = [p for p, _ in shipped]
     name = label or model.name
     tasks = []
     for c in cuts:
         keep = _trained(df, c, min_train)
         if not keep:
             continue
-        for part, ref in zip(parts, shared, strict=True):
+        for part, ref in shipped:
             ids = set(part[UID].unique())
             mine = [u for u in keep if u in ids] if len(parts) > 1 else keep
             if mine:
