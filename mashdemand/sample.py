@@ -103,6 +103,7 @@ __all__ = [
     "expected_daily",
     "generate_contacts",
     "nation_daily_counts",
+    "nation_expected_contacts",
     "nation_hubs",
     "nation_population",
     "synthetic_hubs",
@@ -1233,6 +1234,39 @@ def nation_daily_counts(
     if means is not None:
         out["expected"] = means.ravel()
     return out
+
+
+def nation_expected_contacts(
+    n_hubs: int,
+    seed: int = DEFAULT_SEED,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    scale: float = 1.0,
+) -> pd.Series:
+    """Expected contacts of each hub of a sample nation over the window, without drawing any.
+
+    For sizing a nation (e.g. the hubs that give about 20 million contacts).
+
+    Returns
+    -------
+    pandas.Series
+        Expected contacts per hub over ``start`` to ``end`` [contacts], indexed by hub slug in
+        nation order.
+
+    Examples
+    --------
+    >>> e = nation_expected_contacts(10, start="2024-01-01", end="2024-12-31")
+    >>> list(e.index[-2:]), bool(60_000 < e["oxfordshire"] < 70_000)
+    (['oxfordshire', 'synthetic-010'], True)
+    """
+    lo, hi = _window(start, end)
+    c = _calendar(lo, hi)
+    hubs = nation_hubs(n_hubs, seed)
+    return pd.Series(
+        [float(_rates(h, c, scale).sum()) for h in hubs],
+        index=pd.Index([h.slug for h in hubs], name=schema.HUB),
+        name="expected",
+    )
 
 
 def write_nation(
