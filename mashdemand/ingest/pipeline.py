@@ -181,126 +181,115 @@ def _process(
     if pa.types.is_string(table.schema.field(schema.RECEIVED_AT).type):
         head = table.column(schema.RECEIVED_AT).slice(0, 2000).drop_null().to_pylist()
         formats = parsing.order_formats(head[:200])
-    con.register("_raw", table)  # as read: quarantine keeps these raw values
-    tokens, pretokenised = parsing.pretokenise(table, con)
-    con.register("_in", tokens)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {parsed} AS "
-            + parsing.parse_sql("_in", types, now, formats, pretokenised)
+    # DuckDB finds the file's tables by these local names (a replacement scan). Registered
+    # with ``con.register`` they would be held by the transaction until it ends, and a run of
+    # many files would keep every file's table in memory.
+    _raw = table  # as read: quarantine keeps these raw values
+    _in, pretokenised = parsing.pretokenise(table, con)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {parsed} AS "
+        + parsing.parse_sql("_in", types, now, formats, pretokenised)
+    )
+    # Status of each usable row: the first occurrence of an id in the file is checked
+    # against the store; later occurrences against the first.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {status} AS
+        WITH u AS (
+            SELECT row_number, contact_id, row_hash,
+                   row_number() OVER w AS occ, first_value(row_hash) OVER w AS first_hash
+            FROM {parsed} WHERE reason IS NULL
+            WINDOW w AS (PARTITION BY contact_id ORDER BY row_number)
         )
-        # Status of each usable row: the first occurrence of an id in the file is checked
-        # against the store; later occurrences against the first.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {status} AS
-            WITH u AS (
-                SELECT row_number, contact_id, row_hash,
-                       row_number() OVER w AS occ, first_value(row_hash) OVER w AS first_hash
-                FROM {parsed} WHERE reason IS NULL
-                WINDOW w AS (PARTITION BY contact_id ORDER BY row_number)
+        SELECT u.row_number, u.row_hash,
+               CASE WHEN u.occ > 1 AND u.row_hash = u.first_hash THEN 'duplicate'
+                    WHEN u.occ > 1 THEN 'conflict_within_file'
+                    WHEN c.row_hash = u.row_hash THEN 'duplicate'
+                    WHEN c.contact_id IS NOT NULL THEN 'conflict_with_stored_contact'
+                    ELSE 'accepted' END AS status,
+               CASE WHEN u.occ > 1 THEN u.first_hash ELSE c.row_hash END AS stored_hash
+        FROM u LEFT JOIN ({STORED_SQL}) c
+            ON u.occ = 1 AND c.contact_id = u.contact_id
+        """
+    )
+    select = (
+        "SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour, "
+        "p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc, p.outcome, "
+        f"p.row_hash, {ingest_id} AS ingest_id, p.row_number FROM {parsed} p"
+    )
+    (not_accepted,) = con.execute(
+        f"SELECT count(*) FROM {status} WHERE status <> 'accepted'"
+    ).fetchone()
+    # The min/max and the count of sources mapped to 'other' before the insert, while
+    # the accepted rows are easy to tell from the stored ones.
+    lo, hi, other = con.execute(
+        f"""
+        SELECT min(p.received_at_utc), max(p.received_at_utc),
+               count(*) FILTER (WHERE p.source_unknown)
+        FROM {parsed} p JOIN {status} s USING (row_number) WHERE s.status = 'accepted'
+        """
+    ).fetchall()[0]
+    cols = ", ".join(CONTACT_TABLE_COLUMNS)
+    if not_accepted == 0:  # the usual first load: every usable row is new
+        accepted = f"{select} WHERE p.reason IS NULL"
+    else:
+        accepted = f"{select} JOIN {status} s USING (row_number) WHERE s.status = 'accepted'"
+    # In row order: the parallel parse does not keep it, and the store's row groups
+    # compress best (and read back in file order) with it.
+    con.execute(f"INSERT INTO contacts ({cols}) {accepted} ORDER BY p.row_number")
+    # Quarantine: rows failing a check, and conflicts. Raw text of contract columns only.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _q AS
+        SELECT p.row_number,
+               coalesce(p.reason, s.status) AS reason,
+               coalesce(p.reasons, s.status) AS reasons,
+               s.stored_hash, s.row_hash AS new_hash
+        FROM {parsed} p LEFT JOIN {status} s USING (row_number)
+        WHERE p.reason IS NOT NULL OR s.status LIKE 'conflict%'
+        """
+    )
+    # Rows the reader could not split into columns: row number and reason only.
+    for reason, rows in (
+        ("malformed_row", raw.malformed),
+        ("unbalanced_quote", raw.unbalanced),
+    ):
+        if rows:
+            _bad = pa.table({"row_number": pa.array(rows, pa.int64())})  # noqa: F841
+            con.execute(
+                f"INSERT INTO _q SELECT row_number, '{reason}', '{reason}', NULL, NULL FROM _bad"
             )
-            SELECT u.row_number, u.row_hash,
-                   CASE WHEN u.occ > 1 AND u.row_hash = u.first_hash THEN 'duplicate'
-                        WHEN u.occ > 1 THEN 'conflict_within_file'
-                        WHEN c.row_hash = u.row_hash THEN 'duplicate'
-                        WHEN c.contact_id IS NOT NULL THEN 'conflict_with_stored_contact'
-                        ELSE 'accepted' END AS status,
-                   CASE WHEN u.occ > 1 THEN u.first_hash ELSE c.row_hash END AS stored_hash
-            FROM u LEFT JOIN ({STORED_SQL}) c
-                ON u.occ = 1 AND c.contact_id = u.contact_id
-            """
-        )
-        select = (
-            "SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour, "
-            "p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc, p.outcome, "
-            f"p.row_hash, {ingest_id} AS ingest_id, p.row_number FROM {parsed} p"
-        )
-        (not_accepted,) = con.execute(
-            f"SELECT count(*) FROM {status} WHERE status <> 'accepted'"
-        ).fetchone()
-        # The min/max and the count of sources mapped to 'other' before the insert, while
-        # the accepted rows are easy to tell from the stored ones.
-        lo, hi, other = con.execute(
-            f"""
-            SELECT min(p.received_at_utc), max(p.received_at_utc),
-                   count(*) FILTER (WHERE p.source_unknown)
-            FROM {parsed} p JOIN {status} s USING (row_number) WHERE s.status = 'accepted'
-            """
-        ).fetchall()[0]
-        cols = ", ".join(CONTACT_TABLE_COLUMNS)
-        if not_accepted == 0:  # the usual first load: every usable row is new
-            accepted = f"{select} WHERE p.reason IS NULL"
-        else:
-            accepted = f"{select} JOIN {status} s USING (row_number) WHERE s.status = 'accepted'"
-        # In row order: the parallel parse does not keep it, and the store's row groups
-        # compress best (and read back in file order) with it.
-        con.execute(f"INSERT INTO contacts ({cols}) {accepted} ORDER BY p.row_number")
-        # Quarantine: rows failing a check, and conflicts. Raw text of contract columns only.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _q AS
-            SELECT p.row_number,
-                   coalesce(p.reason, s.status) AS reason,
-                   coalesce(p.reasons, s.status) AS reasons,
-                   s.stored_hash, s.row_hash AS new_hash
-            FROM {parsed} p LEFT JOIN {status} s USING (row_number)
-            WHERE p.reason IS NOT NULL OR s.status LIKE 'conflict%'
-            """
-        )
-        # Rows the reader could not split into columns: row number and reason only.
-        for reason, rows in (
-            ("malformed_row", raw.malformed),
-            ("unbalanced_quote", raw.unbalanced),
-        ):
-            if rows:
-                con.register("_bad", pa.table({"row_number": pa.array(rows, pa.int64())}))
-                con.execute(
-                    f"INSERT INTO _q SELECT row_number, '{reason}', '{reason}', NULL, NULL "
-                    "FROM _bad"
-                )
-                con.unregister("_bad")
-        sha = sha256.result()
-        con.execute(
-            f"""
-            INSERT INTO quarantine
-            SELECT * FROM (
-                SELECT {ingest_id} AS ingest_id, {quote(file)} AS file, q.row_number,
-                       q.reason, q.reasons, {RAW_TEXT},
-                       md5_number_lower(concat_ws(chr(31), {quote(sha)}, q.row_number,
-                           q.reason, {
-                ", ".join(
-                    f"coalesce(CAST(r.{c} AS VARCHAR), chr(1))" for c in schema.CONTACT_COLUMNS
-                )
-            })) AS raw_hash
-                FROM _q q LEFT JOIN _raw r USING (row_number)
-            ) n
-            WHERE NOT EXISTS (SELECT 1 FROM quarantine t WHERE t.raw_hash = n.raw_hash)
-            """
-        )
-        con.execute(
-            f"""
-            INSERT INTO conflicts
-            SELECT {ingest_id}, {quote(file)}, q.row_number, p.contact_id,
-                   q.stored_hash, q.new_hash
-            FROM _q q JOIN {parsed} p USING (row_number)
-            WHERE q.reason LIKE 'conflict%' AND NOT EXISTS (
-                SELECT 1 FROM conflicts t WHERE t.contact_id = p.contact_id
-                AND t.stored_hash = q.stored_hash AND t.new_hash = q.new_hash)
-            """
-        )
-        statuses = dict(
-            con.execute(f"SELECT status, count(*) FROM {status} GROUP BY ALL").fetchall()
-        )
-        reasons = dict(
-            con.execute("SELECT reason, count(*) FROM _q GROUP BY ALL ORDER BY 2 DESC").fetchall()
-        )
-    finally:
-        for name in ("_raw", "_in"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:  # the transaction failed; the caller rolls it back
-                pass
+    sha = sha256.result()
+    con.execute(
+        f"""
+        INSERT INTO quarantine
+        SELECT * FROM (
+            SELECT {ingest_id} AS ingest_id, {quote(file)} AS file, q.row_number,
+                   q.reason, q.reasons, {RAW_TEXT},
+                   md5_number_lower(concat_ws(chr(31), {quote(sha)}, q.row_number,
+                       q.reason, {
+            ", ".join(f"coalesce(CAST(r.{c} AS VARCHAR), chr(1))" for c in schema.CONTACT_COLUMNS)
+        })) AS raw_hash
+            FROM _q q LEFT JOIN _raw r USING (row_number)
+        ) n
+        WHERE NOT EXISTS (SELECT 1 FROM quarantine t WHERE t.raw_hash = n.raw_hash)
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO conflicts
+        SELECT {ingest_id}, {quote(file)}, q.row_number, p.contact_id,
+               q.stored_hash, q.new_hash
+        FROM _q q JOIN {parsed} p USING (row_number)
+        WHERE q.reason LIKE 'conflict%' AND NOT EXISTS (
+            SELECT 1 FROM conflicts t WHERE t.contact_id = p.contact_id
+            AND t.stored_hash = q.stored_hash AND t.new_hash = q.new_hash)
+        """
+    )
+    statuses = dict(con.execute(f"SELECT status, count(*) FROM {status} GROUP BY ALL").fetchall())
+    reasons = dict(
+        con.execute("SELECT reason, count(*) FROM _q GROUP BY ALL ORDER BY 2 DESC").fetchall()
+    )
     for name in ("_q", parsed, status):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     quarantined = sum(reasons.values())
@@ -402,12 +391,13 @@ def ingest_contacts(
     return _combine(str(st.path), files)
 
 
-#: DuckDB's memory limit while an ingest writes to a store file. What DuckDB holds beyond it
-#: is the rows already written to the file (dropped and read back if needed) or spilled to
-#: ``<store>.tmp``; with pyarrow's table of the file being read (a few hundred MB for the
-#: largest sample hub), 20 million contacts load under 3 GB resident instead of DuckDB's
-#: default of 80% of the machine's memory.
-INGEST_MEMORY_LIMIT = "2GiB"
+#: DuckDB's memory limit while an ingest writes to a store file [bytes, DuckDB units]. Rows
+#: stored are written to the file as row groups fill; what DuckDB must keep until the run
+#: commits (each file's dropped temporary tables, about 220 bytes a contact) spills to
+#: ``<store>.tmp`` beyond the limit, instead of growing towards DuckDB's default of 80% of
+#: the machine's memory. With pyarrow's table of the one file being read, 20 million contacts
+#: stay well under 4 GB resident (``benchmarks/ingest_scale.py``).
+INGEST_MEMORY_LIMIT = "1GiB"
 
 
 @contextlib.contextmanager
