@@ -146,3 +146,38 @@ def test_cli_ingests_a_folder_and_shows_synthetic_names(nations, tmp_path) -> No
     assert "Synthetic hub 12" in hubs.output and "Bracknell Forest" in hubs.output
     bad = CliRunner().invoke(app, ["ingest", str(tmp_path / "none"), "--store", str(store)])
     assert bad.exit_code == 2 and "file not found" in bad.output
+
+
+def test_memory_does_not_grow_with_the_files_read(tmp_path, monkeypatch) -> None:
+    """Each file's Arrow tables are let go once it is stored (not held by the transaction),
+    and DuckDB's memory is capped during the run and restored after."""
+    import pyarrow as pa
+    from conftest import make_contacts
+
+    from mashdemand.ingest import pipeline
+
+    for k in range(6):
+        df = make_contacts(40_000, seed=k)
+        df["contact_id"] = f"F{k}-" + df["contact_id"]
+        df.to_csv(tmp_path / f"f{k}.csv", index=False)
+    held: list[int] = []
+    limits: list[str] = []
+    process = pipeline._process
+
+    def measured(raw, con, *args):
+        out = process(raw, con, *args)
+        held.append(pa.total_allocated_bytes())
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return out
+
+    monkeypatch.setattr(pipeline, "_process", measured)
+    with Store(tmp_path / "s.duckdb") as st:
+        before = st.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        s = ingest_contacts(sorted(tmp_path.glob("*.csv")), store=st)
+        after = st.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert s.rows_accepted == 240_000
+    assert set(limits) == {"1.0 GiB"}
+    assert after == before != "1.0 GiB"
+    # Six files of 40,000 rows: with every file's table held, the last count would be about
+    # six times the first (~10 MB each); one file at a time keeps it flat.
+    assert held[-1] < 2 * max(held[0], 1 << 20), held

@@ -407,13 +407,17 @@ def _memory_cap(st: Store) -> Iterator[None]:
     if st.path == ":memory:":
         yield
         return
-    (before,) = st.con.execute("SELECT current_setting('memory_limit')").fetchone()
+    query = "SELECT current_setting('memory_limit')"
+    (before,) = st.con.execute(query).fetchone()
     st.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
         yield
     finally:
         with contextlib.suppress(duckdb.Error):  # a failed run's connection may refuse
-            st.con.execute(f"SET memory_limit = {quote(before)}")
+            # DuckDB's default exactly (its text rounds), else the value the caller had set.
+            st.con.execute("RESET memory_limit")
+            if st.con.execute(query).fetchone()[0] != before:
+                st.con.execute(f"SET memory_limit = {quote(before)}")
 
 
 def _read_each(
