@@ -18,7 +18,7 @@ Steps, each in a fresh process so that peak memory (maximum resident set size, f
 
 Prints a table and writes it to ``reports/benchmarks/ingest_scale.md`` (and ``.csv``).
 
-Run: ``python benchmarks/ingest_scale.py`` (full size, once: it takes about 15 minutes on
+Run: ``python benchmarks/ingest_scale.py`` (full size, once: it took about 10 minutes on
 two cores) or ``python benchmarks/ingest_scale.py --rows 500000 --no-write`` (a smoke run).
 """
 

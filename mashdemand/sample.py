@@ -1297,7 +1297,9 @@ def write_nation(
     Parameters
     ----------
     out_dir : str or Path
-        Folder to write into (created if needed).
+        Folder to write into (created if needed). Its ``contacts`` folder may hold only the
+        files this call writes (they are replaced), else :class:`SampleError`: a stray log
+        there would be ingested with the nation.
     n_hubs : int
         Hubs (:func:`nation_hubs`): up to 9 takes the first Thames Valley hubs, more adds
         ``synthetic-010``... of varied size and growth.
@@ -1320,6 +1322,15 @@ def write_nation(
     c = _calendar(lo, hi)
     out = Path(out_dir)
     folder = out / NATION_CONTACTS_DIR
+    names = {f"contacts_{h.slug}{NATION_FORMATS[fmt]}" for h in hubs}
+    stray = (
+        sorted(p.name for p in folder.iterdir() if p.name not in names) if folder.is_dir() else []
+    )
+    if stray:  # `mashdemand ingest DIR/contacts` would load them too
+        raise SampleError(
+            f"{folder} holds files this nation does not write ({', '.join(stray[:3])}"
+            f"{', ...' if len(stray) > 3 else ''}); choose an empty --out folder"
+        )
     paths: dict[str, Path] = {}
     iterator: Iterable[SampleHub] = hubs
     if progress:
