@@ -65,6 +65,16 @@ priority (strategy discussions mostly for urgent contacts).
 
 Every hub has its own random stream (``numpy.random.default_rng([seed, hub position])``), so
 a hub's log does not depend on which other hubs are generated.
+
+A sample nation
+---------------
+:func:`write_nation` (``mashdemand sample --hubs N``) writes N hubs, one contact log each, in
+turn: the first nine are the Thames Valley hubs, the others synthetic (``synthetic-010``...,
+:func:`synthetic_hub`) with the same generating process and their own population drawn
+log-uniform in :data:`SYNTHETIC_POPULATION`, growth in :data:`SYNTHETIC_GROWTH` and need in
+:data:`SYNTHETIC_NEED`, from a parameter stream ``[seed, position, 1]`` of their own.
+:func:`nation_daily_counts` draws the nation's daily counts by hub and priority without
+making records, and :func:`nation_expected_contacts` gives each hub's expected total.
 """
 
 from __future__ import annotations
