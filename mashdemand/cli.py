@@ -79,7 +79,12 @@ WaitOpt = Annotated[
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Contact-log exports: .csv, .xlsx, .parquet")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Contact-log exports: .csv, .xlsx, .parquet; a folder means every export in it."
+        ),
+    ],
     store: Annotated[
         Path, typer.Option(help="The DuckDB store (created if missing).")
     ] = DEFAULT_STORE,
@@ -97,7 +102,9 @@ def ingest(
 
     Columns outside the contract (names, dates of birth, NHS numbers...) are dropped before
     anything is stored; only their names are listed in the summary. The run is stored whole
-    or not at all: Ctrl-C, a kill or a full disk leaves the store as it was.
+    or not at all: Ctrl-C, a kill or a full disk leaves the store as it was. A folder stands
+    for every .csv, .txt, .xlsx and .parquet file directly in it, in name order; files are read
+    one at a time, so memory does not grow with their number.
     """
     from mashdemand.ingest import ingest_contacts
 

@@ -65,6 +65,16 @@ priority (strategy discussions mostly for urgent contacts).
 
 Every hub has its own random stream (``numpy.random.default_rng([seed, hub position])``), so
 a hub's log does not depend on which other hubs are generated.
+
+A sample nation
+---------------
+:func:`write_nation` (``mashdemand sample --hubs N``) writes N hubs, one contact log each, in
+turn: the first nine are the Thames Valley hubs, the others synthetic (``synthetic-010``...,
+:func:`synthetic_hub`) with the same generating process and their own population drawn
+log-uniform in :data:`SYNTHETIC_POPULATION`, growth in :data:`SYNTHETIC_GROWTH` and need in
+:data:`SYNTHETIC_NEED`, from a parameter stream ``[seed, position, 1]`` of their own.
+:func:`nation_daily_counts` draws the nation's daily counts by hub and priority without
+making records, and :func:`nation_expected_contacts` gives each hub's expected total.
 """
 
 from __future__ import annotations
@@ -103,6 +113,7 @@ __all__ = [
     "expected_daily",
     "generate_contacts",
     "nation_daily_counts",
+    "nation_expected_contacts",
     "nation_hubs",
     "nation_population",
     "synthetic_hubs",
@@ -1235,6 +1246,39 @@ def nation_daily_counts(
     return out
 
 
+def nation_expected_contacts(
+    n_hubs: int,
+    seed: int = DEFAULT_SEED,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    scale: float = 1.0,
+) -> pd.Series:
+    """Expected contacts of each hub of a sample nation over the window, without drawing any.
+
+    For sizing a nation (e.g. the hubs that give about 20 million contacts).
+
+    Returns
+    -------
+    pandas.Series
+        Expected contacts per hub over ``start`` to ``end`` [contacts], indexed by hub slug in
+        nation order.
+
+    Examples
+    --------
+    >>> e = nation_expected_contacts(10, start="2024-01-01", end="2024-12-31")
+    >>> list(e.index[-2:]), bool(60_000 < e["oxfordshire"] < 70_000)
+    (['oxfordshire', 'synthetic-010'], True)
+    """
+    lo, hi = _window(start, end)
+    c = _calendar(lo, hi)
+    hubs = nation_hubs(n_hubs, seed)
+    return pd.Series(
+        [float(_rates(h, c, scale).sum()) for h in hubs],
+        index=pd.Index([h.slug for h in hubs], name=schema.HUB),
+        name="expected",
+    )
+
+
 def write_nation(
     out_dir: str | Path,
     n_hubs: int,
@@ -1263,7 +1307,9 @@ def write_nation(
     Parameters
     ----------
     out_dir : str or Path
-        Folder to write into (created if needed).
+        Folder to write into (created if needed). Its ``contacts`` folder may hold only the
+        files this call writes (they are replaced), else :class:`SampleError`: a stray log
+        there would be ingested with the nation.
     n_hubs : int
         Hubs (:func:`nation_hubs`): up to 9 takes the first Thames Valley hubs, more adds
         ``synthetic-010``... of varied size and growth.
@@ -1286,6 +1332,15 @@ def write_nation(
     c = _calendar(lo, hi)
     out = Path(out_dir)
     folder = out / NATION_CONTACTS_DIR
+    names = {f"contacts_{h.slug}{NATION_FORMATS[fmt]}" for h in hubs}
+    stray = (
+        sorted(p.name for p in folder.iterdir() if p.name not in names) if folder.is_dir() else []
+    )
+    if stray:  # `mashdemand ingest DIR/contacts` would load them too
+        raise SampleError(
+            f"{folder} holds files this nation does not write ({', '.join(stray[:3])}"
+            f"{', ...' if len(stray) > 3 else ''}); choose an empty --out folder"
+        )
     paths: dict[str, Path] = {}
     iterator: Iterable[SampleHub] = hubs
     if progress:

@@ -160,3 +160,12 @@ def test_nation_daily_counts_shape_determinism_and_means() -> None:
     assert ratio.between(0.97, 1.03).all(), ratio
     share = d.groupby(schema.PRIORITY)[schema.CONTACTS].sum() / d[schema.CONTACTS].sum()
     assert 0.75 < share["standard"] < 0.82 and 0.01 < share["urgent"] < 0.03
+
+
+def test_nation_refuses_a_contacts_folder_with_other_files(tmp_path) -> None:
+    write_nation(tmp_path, 11, seed=SEED, fmt="csv", start=START, end=END)
+    write_nation(tmp_path, 11, seed=SEED, fmt="csv", start=START, end=END)  # same files: fine
+    with pytest.raises(SampleError, match=r"contacts_synthetic-011\.csv\); choose an empty"):
+        write_nation(tmp_path, 10, seed=SEED, fmt="csv", start=START, end=END)
+    with pytest.raises(SampleError, match="holds files this nation does not write"):
+        write_nation(tmp_path, 11, seed=SEED, fmt="parquet", start=START, end=END)

@@ -129,8 +129,9 @@ def test_the_store_does_not_import_the_ingest():
 
 def test_a_run_of_several_files_fills_row_groups_in_turn(tmp_path):
     """Three files of 50,000 contacts in one run: rows in file and row order, and only the
-    last row group part-filled (one INSERT per file left one per file, for the next
-    checkpoint to recompress)."""
+    last row group part-filled (each file's rows, stored as the file is done, continue the
+    run's last row group rather than leaving one part-filled per file for the next checkpoint
+    to recompress)."""
     paths = []
     for k in range(3):
         df = make_contacts(50_000, seed=k)

@@ -23,6 +23,7 @@ import mmap
 import re
 import tomllib
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -698,15 +699,8 @@ def read_parquet(path: Path, mapping: dict[str, str]) -> RawTable:
 READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".parquet": read_parquet}
 
 
-def read_table(path: str | Path, mapping: dict[str, str] | None = None) -> RawTable:
-    """Read one export by its extension (.csv, .txt, .xlsx, .parquet).
-
-    Raises
-    ------
-    IngestError
-        The file is missing, empty, of an unknown type, unreadable, or lacks a required column.
-    """
-    p = Path(path)
+def _reader(p: Path) -> Callable[[Path, dict[str, str]], RawTable]:
+    """The reader for an existing file, by its extension; a one-line error otherwise."""
     if not p.exists():
         raise IngestError(f"{p}: file not found")
     if p.is_dir():
@@ -716,7 +710,52 @@ def read_table(path: str | Path, mapping: dict[str, str] | None = None) -> RawTa
         raise IngestError(
             f"{p}: unsupported file type {p.suffix or '(none)'}; use .csv, .xlsx or .parquet"
         )
-    raw = reader(p, mapping or {})
+    return reader
+
+
+def contact_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The export files named by ``paths``, each checked to exist with a known extension.
+
+    A folder stands for every file directly in it with an extension ingest reads (``.csv``,
+    ``.txt``, ``.xlsx``, ``.parquet``, any case), in name order; sub-folders and other files
+    are not read (hidden files and spreadsheet lock files ``~$...`` neither). Files are not
+    opened here: this is the cheap check made before a run starts.
+
+    Raises
+    ------
+    IngestError
+        A path is missing, or is a file of an unknown type, or a folder holds no exports.
+    """
+    files: list[Path] = []
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            found = sorted(
+                q
+                for q in p.iterdir()
+                if q.suffix.lower() in READERS
+                and q.is_file()
+                and not q.name.startswith((".", "~$"))
+            )
+            if not found:
+                raise IngestError(f"{p}: folder holds no contact logs (.csv, .xlsx, .parquet)")
+            files += found
+        else:
+            _reader(p)
+            files.append(p)
+    return files
+
+
+def read_table(path: str | Path, mapping: dict[str, str] | None = None) -> RawTable:
+    """Read one export by its extension (.csv, .txt, .xlsx, .parquet).
+
+    Raises
+    ------
+    IngestError
+        The file is missing, empty, of an unknown type, unreadable, or lacks a required column.
+    """
+    p = Path(path)
+    raw = _reader(p)(p, mapping or {})
     if raw.table.num_rows == 0 and not raw.malformed and not raw.unbalanced:
         raise IngestError(f"{p}: has a header but no data rows")
     return raw

@@ -1,0 +1,226 @@
+"""Benchmark: ingest of a sample nation (about 20 million contacts in ~140 files) against
+DuckDB's own load of the same files, for CSV and for Parquet.
+
+Issue 13 (part 1): 20 million contact rows, many files, streamed; peak memory under 4 GB;
+time within 3x DuckDB's own load of the same files, measured in the same run; row accounting
+exactly as for one force.
+
+Steps, each in a fresh process so that peak memory (maximum resident set size, from
+``wait4``) is that step's own:
+
+1. generate the nation with ``write_nation`` (the hubs whose expected contacts first reach
+   ``--rows``), once as CSV and once as Parquet, one file per hub;
+2. for each format: DuckDB's own load (``read_csv``/``read_parquet`` of the glob into a table
+   of a new database file), the reference;
+3. ``mashdemand ingest`` of the same folder into a new store; its summary must account for
+   every row (``rows_read == rows_accepted + rows_duplicate + rows_quarantined``) and read
+   as many rows as DuckDB loaded.
+
+Prints a table and writes it to ``reports/benchmarks/ingest_scale.md`` (and ``.csv``).
+
+Run: ``python benchmarks/ingest_scale.py`` (full size, once: it took about 10 minutes on
+two cores) or ``python benchmarks/ingest_scale.py --rows 500000 --no-write`` (a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "reports" / "benchmarks"
+GOAL_RATIO = 3.0  # x DuckDB's own load
+GOAL_MB = 4096.0  # peak resident memory [MB]
+
+DUCKDB_LOAD = """
+import duckdb, sys
+reader, pattern, db = sys.argv[1:4]
+con = duckdb.connect(db)
+con.execute("SET enable_progress_bar = false")
+con.execute(f"CREATE TABLE contacts AS SELECT * FROM {reader}(?)", [pattern])
+n = con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
+con.close()
+print(n)
+"""
+
+INGEST = """
+import json, sys
+from mashdemand import ingest_contacts
+s = ingest_contacts(sys.argv[1], store=sys.argv[2])
+print(json.dumps({k: v for k, v in s.to_dict().items() if k != "files"} | {"files": len(s.files)}))
+"""
+
+GENERATE = """
+import sys
+from mashdemand.sample import write_nation
+out, hubs, fmt, start, end = sys.argv[1:6]
+write_nation(out, int(hubs), fmt=fmt, start=start, end=end)
+"""
+
+
+def run_measured(code: str, *args: str) -> tuple[float, float, str]:
+    """Run ``python -c code args`` in a fresh process: (seconds, peak RSS [MB], last stdout line).
+
+    Output goes to temporary files (a pipe could fill and stall the child before ``wait4``).
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark step failed: {stderr.strip().splitlines()[-3:]}")
+    return seconds, usage.ru_maxrss / 1024, (stdout.strip().splitlines() or [""])[-1]
+
+
+def hubs_for(rows: int, start: str, end: str) -> tuple[int, float]:
+    """The smallest nation whose expected contacts reach ``rows``, and that expectation."""
+    from mashdemand.sample import nation_expected_contacts
+
+    n = 16
+    while True:
+        total = nation_expected_contacts(n, start=start, end=end).cumsum()
+        if total.iloc[-1] >= rows:
+            k = int((total < rows).sum()) + 1
+            return k, float(total.iloc[k - 1])
+        n *= 2
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=20_000_000, help="target contacts (expected)")
+    ap.add_argument("--hubs", type=int, default=None, help="hubs (instead of --rows)")
+    ap.add_argument("--start", default="2017-01-01", help="first day of the nation")
+    ap.add_argument("--end", default="2026-09-30", help="last day of the nation")
+    ap.add_argument("--formats", default="csv,parquet", help="comma-separated: csv, parquet")
+    ap.add_argument("--tmp", default=None, help="folder for the files (default: system temp)")
+    ap.add_argument("--no-write", action="store_true", help="print only (a smoke run)")
+    args = ap.parse_args()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+
+    if args.hubs is None:
+        n_hubs, expected = hubs_for(args.rows, args.start, args.end)
+    else:
+        n_hubs, expected = args.hubs, float("nan")
+    print(f"nation of {n_hubs} hubs, {expected:,.0f} contacts expected", flush=True)
+
+    records = []
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        tmpd = Path(tmp)
+        for fmt in formats:
+            nation = tmpd / f"nation_{fmt}"
+            gen_s, gen_mb, _ = run_measured(
+                GENERATE, str(nation), str(n_hubs), fmt, args.start, args.end
+            )
+            folder = nation / "contacts"
+            files = sorted(folder.iterdir())
+            size_mb = sum(p.stat().st_size for p in files) / 1e6
+            print(f"{fmt}: generated {len(files)} files, {size_mb:,.0f} MB in {gen_s:.0f} s "
+                  f"(peak {gen_mb:,.0f} MB)", flush=True)  # fmt: skip
+            reader = "read_csv" if fmt == "csv" else "read_parquet"
+            d_s, d_mb, n = run_measured(
+                DUCKDB_LOAD, reader, str(folder / f"*.{fmt}"), str(tmpd / f"ref_{fmt}.duckdb")
+            )
+            rows = int(n)
+            print(f"{fmt}: duckdb {rows:,} rows in {d_s:.1f} s, peak {d_mb:,.0f} MB", flush=True)
+            (tmpd / f"ref_{fmt}.duckdb").unlink()
+            i_s, i_mb, out = run_measured(INGEST, str(folder), str(tmpd / f"store_{fmt}.duckdb"))
+            s = json.loads(out)
+            print(f"{fmt}: mashdemand {s['rows_read']:,} rows in {i_s:.1f} s, peak {i_mb:,.0f} MB",
+                  flush=True)  # fmt: skip
+            accounted = s["rows_accepted"] + s["rows_duplicate"] + s["rows_quarantined"]
+            assert s["rows_read"] == accounted, ("rows lost", s)
+            assert s["rows_read"] == rows, ("rows read differ from DuckDB's", s["rows_read"], rows)
+            assert s["files"] == len(files)
+            (tmpd / f"store_{fmt}.duckdb").unlink()
+            shutil.rmtree(nation)
+            common = {"format": fmt, "rows": rows, "files": len(files), "MB": round(size_mb)}
+            records += [
+                common
+                | {
+                    "step": f"duckdb {reader} -> table",
+                    "seconds": d_s,
+                    "peak_mb": d_mb,
+                    "accounted": "",
+                },
+                common
+                | {
+                    "step": "mashdemand ingest FOLDER (new store)",
+                    "seconds": i_s,
+                    "peak_mb": i_mb,
+                    "accounted": (
+                        f"{s['rows_read']:,} read = {s['rows_accepted']:,} stored + "
+                        f"{s['rows_quarantined']:,} quarantined + "
+                        f"{s['rows_duplicate']:,} duplicate"
+                    ),
+                },
+            ]
+
+    res = pd.DataFrame(records)
+    ref = res[res["step"].str.startswith("duckdb")].set_index("format")["seconds"]
+    res["x_duckdb"] = res["seconds"] / res["format"].map(ref)
+    is_ref = res["step"].str.startswith("duckdb")
+    res["goal"] = ["reference" if r else f"<= {GOAL_RATIO:g}x, < {GOAL_MB:.0f} MB" for r in is_ref]
+    res["met"] = [
+        ""
+        if r
+        else (
+            "yes"
+            if (x <= GOAL_RATIO and mb < GOAL_MB)
+            else "time NO"
+            if mb < GOAL_MB
+            else ("memory NO" if x <= GOAL_RATIO else "NO")
+        )
+        for r, x, mb in zip(is_ref, res["x_duckdb"], res["peak_mb"], strict=True)
+    ]
+    cols = ["format", "step", "rows", "files", "MB", "seconds", "peak_mb", "x_duckdb", "goal",
+            "met", "accounted"]  # fmt: skip
+    res = res[cols]
+    text = (
+        f"# Ingest at scale\n\nA sample nation of {n_hubs} hubs (`mashdemand sample --hubs "
+        f"{n_hubs}`, {args.start} to {args.end}), one contact log per hub, loaded by DuckDB's "
+        f"own reader (the reference) and by `mashdemand ingest FOLDER`, each step once in a "
+        f"fresh process (peak = maximum resident set size). MB = size of the files. "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared), Python "
+        f"{platform.python_version()}, duckdb {_version('duckdb')}, pyarrow "
+        f"{_version('pyarrow')}. Run {time.strftime('%d/%m/%Y %H:%M')}.\n\n"
+        + markdown_table(res.round({"seconds": 1, "peak_mb": 0, "x_duckdb": 2}))
+        + "\n"
+    )
+    print(text)
+    if not args.no_write:
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "ingest_scale.md").write_text(text, encoding="utf-8")
+        res.to_csv(OUT / "ingest_scale.csv", index=False)
+        print(f"wrote {OUT / 'ingest_scale.md'}")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub-style markdown table (no extra dependency)."""
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _version(mod: str) -> str:
+    import importlib.metadata as md
+
+    return md.version(mod)
+
+
+if __name__ == "__main__":
+    main()
