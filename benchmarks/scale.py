@@ -132,6 +132,65 @@ def run_config(script: Path, counts: Path, until: str, kind: str, workers: int) 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+#: (series, workers) the projection is made for.
+PROJECTED: tuple[tuple[int, int], ...] = (
+    (10_000, 8), (10_000, 32), (100_000, 64), (100_000, 256),
+)  # fmt: skip
+#: Series per pooled fit when the pooled model is fitted in blocks (docs/scaling.md, change 1).
+BLOCK = 1_000
+
+
+def projection(table: pd.DataFrame) -> pd.DataFrame:
+    """Time and memory for more series, from the measured per-series costs.
+
+    From the one-process run: the driver's serial seconds per series, the task seconds per
+    series (all models, all windows) and the longest task per series (the pooled model's final
+    fit over every series: the critical path). From the best two-worker run: how much slower
+    a task runs beside another (``slowdown``) and the worker's peak memory, which the pooled
+    fit sets and which grows with its rows. Linear in series throughout, which the
+    measurements support only up to the nation measured.
+    """
+    one = table[table["workers"] == 1].iloc[0]
+    two = table[table["workers"] > 1].sort_values("seconds").iloc[0]
+    n0 = float(one["series"])
+    driver = one["driver_seconds"] / n0
+    task = one["task_seconds"] / n0 * (two["task_seconds"] / one["task_seconds"])
+    critical = one["longest_task_seconds"] / n0
+    worker_mb, main_mb = two["worker_peak_mb"] / n0, two["main_peak_mb"] / n0
+    rows = []
+    for n, w in PROJECTED:
+        for design, pool in (("as now", n), (f"pooled in blocks of {BLOCK:,}", min(n, BLOCK))):
+            seconds = driver * n + max(task * n / w, critical * pool)
+            rows.append(
+                {
+                    "series": f"{n:,}",
+                    "workers": w,
+                    "design": design,
+                    "hours": round(seconds / 3600, 2),
+                    "driver_hours": round(driver * n / 3600, 2),
+                    "critical_path_hours": round(critical * pool / 3600, 2),
+                    "worker_peak_gb": round(worker_mb * pool / 1024, 1),
+                    "driver_peak_gb": round(main_mb * n / 1024, 1),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def write_projection(table: pd.DataFrame) -> str:
+    proj = projection(table)
+    text = (
+        "# Scale projection\n\n"
+        "From `reports/benchmarks/scale.csv` (`python benchmarks/scale.py --project`): per-series "
+        "costs of the measured nation, scaled linearly; `design` is the code as it is, or with "
+        "the pooled model fitted in blocks (docs/scaling.md). hours = driver (serial) + the "
+        "larger of the tasks spread over the workers and the longest single task.\n\n"
+        + markdown_table(proj)
+        + "\n"
+    )
+    (OUT / "scale_projection.md").write_text(text, encoding="utf-8")
+    return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hubs", type=int, default=150)
@@ -139,7 +198,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20170101)
     ap.add_argument("--only", help="comma-separated configurations: local-1,local-2,dask-2")
     ap.add_argument("--no-write", action="store_true", help="print only (a trial run)")
+    ap.add_argument(
+        "--project", action="store_true", help="only the projection, from the saved table"
+    )
     args = ap.parse_args()
+    if args.project:
+        print(write_projection(pd.read_csv(OUT / "scale.csv")))
+        return
 
     from mashdemand.sample import default_end, nation_daily_counts
 
@@ -227,6 +292,8 @@ def main() -> None:
         (OUT / "scale.md").write_text(md, encoding="utf-8")
         table.merge(costs, on="config").to_csv(OUT / "scale.csv", index=False)
         print(f"wrote {OUT / 'scale.md'}")
+        if (table["workers"] == 1).any() and (table["workers"] > 1).any():
+            print(write_projection(table.merge(costs, on="config")))
 
 
 if __name__ == "__main__":
