@@ -70,6 +70,11 @@ ISO_WITH_OFFSET = (
 TRUE_WORDS: tuple[str, ...] = ("true", "t", "yes", "y", "1", "1.0")
 FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0", "0.0")
 MAX_TEXT = 200
+#: SQL: the row fingerprint's hash, a UBIGINT: ``md5_number_lower({x})`` (the last 8 bytes of
+#: the MD5 digest, as stored by every version), computed as the top 64 bits of
+#: ``md5_number``, which DuckDB computes about three times faster (same value, bit for bit:
+#: ``tests/test_ingest_hash.py``).
+HASH64_SQL = "CAST(CAST(md5_number({x}) AS UHUGEINT) >> 64 AS UBIGINT)"
 
 # Normalisation of the low-cardinality columns, run on each column's distinct values only
 # (:func:`pretokenise`); ``{c}`` is the column.
@@ -255,6 +260,8 @@ def parse_sql(
         ("unparseable_decided_at", "_dec_present AND _dec IS NULL"),
         ("decided_before_received", "_dec < _rec"),
     ]
+    # The failed checks' names, NULL where passed: the first is the reason, all of them
+    # (``concat_ws`` skips NULLs) the reasons. Plain expressions: a list per row costs more.
     flags = ", ".join(f"CASE WHEN coalesce({c}, FALSE) THEN {quote(n)} END" for n, c in checks)
     fields = [
         "_cid",
@@ -292,7 +299,7 @@ def parse_sql(
                {pri} AS _priority, {pri_bad} AS _priority_bad
         FROM s0
     ), s2 AS (
-        SELECT *, [x FOR x IN [{flags}] IF x IS NOT NULL] AS _reasons,
+        SELECT *, coalesce({flags}) AS _reason, concat_ws(';', {flags}) AS _reasons,
                md_utc_to_local(_rec) AS _local
         FROM s1
     )
@@ -303,9 +310,9 @@ def parse_sql(
            CAST(hour(_local) AS TINYINT) AS received_hour,
            _source AS source, _subject AS subject, _priority AS priority,
            _category AS category, _rpa AS rpa, _dec AS decided_at_utc, _outcome AS outcome,
-           _reasons[1] AS reason, nullif(array_to_string(_reasons, ';'), '') AS reasons,
+           _reason AS reason, nullif(_reasons, '') AS reasons,
            source_unknown,
-           md5_number_lower(concat_ws(chr(31), {fingerprint})) AS row_hash
+           {HASH64_SQL.format(x=f"concat_ws(chr(31), {fingerprint})")} AS row_hash
     FROM s2
     """
 

@@ -162,14 +162,13 @@ def _process(
     sha256: Future[str],
 ) -> FileSummary:
     """Parse, check and dedupe one file's rows, all inside DuckDB (one parallel pass); store
-    its accepted rows, quarantine and conflicts, and drop its temporary tables.
+    its accepted rows, quarantine and conflicts; its parsed rows are freed on return.
 
     The accepted rows are inserted at once, so the run holds no file's rows after it is done
     (DuckDB writes full row groups of a large transaction to the store file as they fill, so
     they need no memory either) and each file is checked against one table, ``contacts``,
     whatever the number of files before it.
     """
-    parsed, status = f"_parsed_{ingest_id}", f"_status_{ingest_id}"
     file = str(raw.path)
     table = raw.table
     # Columns the file lacks are NULL text, so every statement below sees all canonical columns.
@@ -186,19 +185,19 @@ def _process(
     # many files would keep every file's table in memory.
     _raw = table  # as read: quarantine keeps these raw values
     _in, pretokenised = parsing.pretokenise(table, con)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {parsed} AS "
-        + parsing.parse_sql("_in", types, now, formats, pretokenised)
-    )
+    # The parsed rows and their status are Arrow tables, not DuckDB temporary tables: a
+    # temporary table dropped inside the run's transaction is kept by DuckDB until the commit
+    # (about 220 bytes a contact, spilled to disk beyond the memory cap), an Arrow table is
+    # freed when this function returns.
+    _parsed = con.sql(parsing.parse_sql("_in", types, now, formats, pretokenised)).to_arrow_table()
     # Status of each usable row: the first occurrence of an id in the file is checked
     # against the store; later occurrences against the first.
-    con.execute(
+    _status = con.sql(
         f"""
-        CREATE OR REPLACE TEMP TABLE {status} AS
         WITH u AS (
             SELECT row_number, contact_id, row_hash,
                    row_number() OVER w AS occ, first_value(row_hash) OVER w AS first_hash
-            FROM {parsed} WHERE reason IS NULL
+            FROM _parsed WHERE reason IS NULL
             WINDOW w AS (PARTITION BY contact_id ORDER BY row_number)
         )
         SELECT u.row_number, u.row_hash,
@@ -211,41 +210,41 @@ def _process(
         FROM u LEFT JOIN ({STORED_SQL}) c
             ON u.occ = 1 AND c.contact_id = u.contact_id
         """
-    )
+    ).to_arrow_table()
     select = (
         "SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour, "
         "p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc, p.outcome, "
-        f"p.row_hash, {ingest_id} AS ingest_id, p.row_number FROM {parsed} p"
+        f"p.row_hash, {ingest_id} AS ingest_id, p.row_number FROM _parsed p"
     )
     (not_accepted,) = con.execute(
-        f"SELECT count(*) FROM {status} WHERE status <> 'accepted'"
+        "SELECT count(*) FROM _status WHERE status <> 'accepted'"
     ).fetchone()
     # The min/max and the count of sources mapped to 'other' before the insert, while
     # the accepted rows are easy to tell from the stored ones.
     lo, hi, other = con.execute(
-        f"""
+        """
         SELECT min(p.received_at_utc), max(p.received_at_utc),
                count(*) FILTER (WHERE p.source_unknown)
-        FROM {parsed} p JOIN {status} s USING (row_number) WHERE s.status = 'accepted'
+        FROM _parsed p JOIN _status s USING (row_number) WHERE s.status = 'accepted'
         """
     ).fetchall()[0]
     cols = ", ".join(CONTACT_TABLE_COLUMNS)
     if not_accepted == 0:  # the usual first load: every usable row is new
         accepted = f"{select} WHERE p.reason IS NULL"
     else:
-        accepted = f"{select} JOIN {status} s USING (row_number) WHERE s.status = 'accepted'"
+        accepted = f"{select} JOIN _status s USING (row_number) WHERE s.status = 'accepted'"
     # In row order: the parallel parse does not keep it, and the store's row groups
     # compress best (and read back in file order) with it.
     con.execute(f"INSERT INTO contacts ({cols}) {accepted} ORDER BY p.row_number")
     # Quarantine: rows failing a check, and conflicts. Raw text of contract columns only.
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _q AS
         SELECT p.row_number,
                coalesce(p.reason, s.status) AS reason,
                coalesce(p.reasons, s.status) AS reasons,
                s.stored_hash, s.row_hash AS new_hash
-        FROM {parsed} p LEFT JOIN {status} s USING (row_number)
+        FROM _parsed p LEFT JOIN _status s USING (row_number)
         WHERE p.reason IS NOT NULL OR s.status LIKE 'conflict%'
         """
     )
@@ -280,18 +279,17 @@ def _process(
         INSERT INTO conflicts
         SELECT {ingest_id}, {quote(file)}, q.row_number, p.contact_id,
                q.stored_hash, q.new_hash
-        FROM _q q JOIN {parsed} p USING (row_number)
+        FROM _q q JOIN _parsed p USING (row_number)
         WHERE q.reason LIKE 'conflict%' AND NOT EXISTS (
             SELECT 1 FROM conflicts t WHERE t.contact_id = p.contact_id
             AND t.stored_hash = q.stored_hash AND t.new_hash = q.new_hash)
         """
     )
-    statuses = dict(con.execute(f"SELECT status, count(*) FROM {status} GROUP BY ALL").fetchall())
+    statuses = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY ALL").fetchall())
     reasons = dict(
         con.execute("SELECT reason, count(*) FROM _q GROUP BY ALL ORDER BY 2 DESC").fetchall()
     )
-    for name in ("_q", parsed, status):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute("DROP TABLE IF EXISTS _q")
     quarantined = sum(reasons.values())
     return FileSummary(
         file=file,
@@ -393,7 +391,8 @@ def ingest_contacts(
 
 #: DuckDB's memory limit while an ingest writes to a store file [bytes, DuckDB units]. Rows
 #: stored are written to the file as row groups fill; what DuckDB must keep until the run
-#: commits (each file's dropped temporary tables, about 220 bytes a contact) spills to
+#: commits (each file's dropped table of quarantined rows; the parsed rows are Arrow tables,
+#: freed file by file) spills to
 #: ``<store>.tmp`` beyond the limit, instead of growing towards DuckDB's default of 80% of
 #: the machine's memory. With pyarrow's table of the one file being read, 20 million contacts
 #: stay well under 4 GB resident (``benchmarks/ingest_scale.py``).
