@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from mashdemand import cli
+from mashdemand.engine import LocalEngine
 from mashdemand.staffing import StaffingConfig, StaffingError, defaults, load_config, plan_staffing
 from mashdemand.staffing import plan as plan_module
 from mashdemand.staffing.arrivals import Z90, planning_counts
@@ -110,9 +111,9 @@ def test_worker_processes_give_the_same_plan(plan) -> None:
     numbers of the in-process run."""
     in_process = plan.verify(replications=1)
     par = plan_staffing(synthetic_forecast(), None, load_config(), seed=3, n_jobs=2)
-    pool = plan_module._pool(2)
+    pool = LocalEngine(2).executor()
     checked = par.verify(replications=1, n_jobs=2)
-    assert plan_module._pool(2) is pool  # reused, not started again
+    assert LocalEngine(2).executor() is pool  # reused, not started again
     pd.testing.assert_frame_equal(par.summary, plan.summary)
     pd.testing.assert_frame_equal(par.roster, plan.roster)
     pd.testing.assert_frame_equal(par.weekend_cover, plan.weekend_cover)
