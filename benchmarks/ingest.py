@@ -50,20 +50,21 @@ print(json.dumps({k: v for k, v in s.to_dict().items() if k != "files"}))
 
 
 def run_measured(code: str, *args: str) -> tuple[float, float, str]:
-    """Run ``python -c code args`` in a fresh process: (seconds, peak RSS in MB, stdout)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    out, err = proc.stdout.read(), proc.stderr.read()
+    """Run ``python -c code args`` in a fresh process: (seconds, peak RSS [MB], last stdout line).
+
+    Output goes to temporary files (a pipe could fill and stall the child before ``wait4``).
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark step failed: {err.strip().splitlines()[-1:]}")
-    return seconds, usage.ru_maxrss / 1024, out.strip().splitlines()[-1]
+        raise SystemExit(f"benchmark step failed: {stderr.strip().splitlines()[-3:]}")
+    return seconds, usage.ru_maxrss / 1024, (stdout.strip().splitlines() or [""])[-1]
 
 
 def main() -> None:

@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports" / "benchmarks"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import _version, markdown_table, run_measured  # noqa: E402
+
 GOAL_RATIO = 3.0  # x DuckDB's own load
 GOAL_MB = 4096.0  # peak resident memory [MB]
 
@@ -66,24 +68,6 @@ from mashdemand.sample import write_nation
 out, hubs, fmt, start, end = sys.argv[1:6]
 write_nation(out, int(hubs), fmt=fmt, start=start, end=end)
 """
-
-
-def run_measured(code: str, *args: str) -> tuple[float, float, str]:
-    """Run ``python -c code args`` in a fresh process: (seconds, peak RSS [MB], last stdout line).
-
-    Output goes to temporary files (a pipe could fill and stall the child before ``wait4``).
-    """
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark step failed: {stderr.strip().splitlines()[-3:]}")
-    return seconds, usage.ru_maxrss / 1024, (stdout.strip().splitlines() or [""])[-1]
 
 
 def hubs_for(rows: int, start: str, end: str) -> tuple[int, float]:
@@ -206,20 +190,6 @@ def main() -> None:
         (OUT / "ingest_scale.md").write_text(text, encoding="utf-8")
         res.to_csv(OUT / "ingest_scale.csv", index=False)
         print(f"wrote {OUT / 'ingest_scale.md'}")
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub-style markdown table (no extra dependency)."""
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
-
-
-def _version(mod: str) -> str:
-    import importlib.metadata as md
-
-    return md.version(mod)
 
 
 if __name__ == "__main__":
