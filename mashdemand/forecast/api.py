@@ -1041,7 +1041,7 @@ def backtest_and_fit(
     engine = current_engine(prep.args.n_jobs)
     df = prep.train.sort_values([UID, DS]).reset_index(drop=True)
     check_training_frame(df)
-    shipment = bt.Shipment(df, engine)  # every part sent to the workers once
+    shipment = bt.Shipment(df, engine, prep.future)  # every part sent to the workers once
     tasks, owners = [], []
     if plan is not None:
         shortest = int(prep.panel.groupby(UID).size().min())
@@ -1085,19 +1085,14 @@ def _fit_tasks(prep: Prepared, candidates: Mapping[str, Any], engine: Any, shipm
     """Each candidate's final fit as engine tasks, one per part of whole series (the parts of
     ``shipment``); each task's name starts with the candidate's name."""
     from mashdemand.engine import Task
-    from mashdemand.forecast.backtest import Compact, series_words, task_cost
+    from mashdemand.forecast.backtest import series_words, task_cost
 
-    tasks, futures = [], {}
+    tasks = []
     for n, model in candidates.items():
-        for part, ref in shipment.parts(model):
-            ids = part[UID].unique()
-            key = (ids[0], ids[-1], len(ids))  # parts are runs of whole sorted series
-            if key not in futures:
-                whole = len(ids) == shipment.df[UID].nunique()
-                future = prep.future if whole else prep.future[prep.future[UID].isin(ids)]
-                futures[key] = engine.share(Compact.of(future))
-            args = (model, ref, futures[key], prep.h, tuple(prep.args.level))
-            words = series_words(ids.tolist())
+        futures = shipment.future_parts(model)
+        for (part, ref), future in zip(shipment.parts(model), futures, strict=True):
+            args = (model, ref, future, prep.h, tuple(prep.args.level))
+            words = series_words(part[UID].unique().tolist())
             tasks.append(Task(_fit_part, args, f"{n} fit: {words}", task_cost(model, part)))
     return tasks
 

@@ -213,12 +213,16 @@ class Shipment:
     by every task (and every candidate model) that uses it.
 
     Per-series models share the same parts of whole series (:func:`model_parts`); pooled
-    models share the whole frame.
+    models share the whole frame. A companion frame (the future features of the final fits)
+    is cut into the same parts by :meth:`future_parts`.
     """
 
-    def __init__(self, df: pd.DataFrame, engine: Engine) -> None:
-        self.df, self.engine = df, engine
+    def __init__(
+        self, df: pd.DataFrame, engine: Engine, future: pd.DataFrame | None = None
+    ) -> None:
+        self.df, self.engine, self.future = df, engine, future
         self._parts: dict[bool, list[tuple[pd.DataFrame, Any]]] = {}
+        self._future: dict[bool, list[Any]] = {}
 
     def parts(self, model: Forecaster) -> list[tuple[pd.DataFrame, Any]]:
         """``(part, reference)`` pairs: the part here, the reference for the tasks."""
@@ -227,6 +231,22 @@ class Shipment:
             parts = model_parts(model, self.df, self.engine)
             self._parts[key] = [(p, self.engine.share(Compact.of(p))) for p in parts]
         return self._parts[key]
+
+    def future_parts(self, model: Forecaster) -> list[Any]:
+        """References to the future rows of each of :meth:`parts`' series, in the same order
+        (the whole future when there is one part)."""
+        key = bool(model.per_series)
+        if key not in self._future:
+            parts, fut = self.parts(model), self.future
+            if fut is None:
+                raise ValueError("this shipment has no future frame")
+            cuts = (
+                [fut]
+                if len(parts) == 1
+                else [fut[fut[UID].isin(p[UID].unique())] for p, _ in parts]
+            )
+            self._future[key] = [self.engine.share(Compact.of(c)) for c in cuts]
+        return self._future[key]
 
 
 def fit_window(
