@@ -15,6 +15,7 @@ autumn day (01:00-01:59 happens twice: the first, BST, occurrence is taken).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from mashdemand.hubs import HUB_FORM, HUB_SEPARATORS, HUB_TRIM
@@ -22,11 +23,28 @@ from mashdemand.hubs import HUB_FORM, HUB_SEPARATORS, HUB_TRIM
 if TYPE_CHECKING:
     import duckdb
 
-MACROS = """
+
+def _last_sunday_1am(year: int, month: int) -> str:
+    """The last Sunday of ``month`` (March or October) at 01:00, as an SQL timestamp."""
+    last = date(year, month, 31)
+    day = last - timedelta(days=last.isoweekday() % 7)
+    return f"TIMESTAMP '{day.isoformat()} 01:00:00'"
+
+
+#: Years whose summer-time bounds are looked up in a list (a vectorised index, about three
+#: times cheaper per row than the date arithmetic, which serves any other year).
+BST_YEARS = range(1970, 2101)
+_STARTS = "[" + ", ".join(_last_sunday_1am(y, 3) for y in BST_YEARS) + "]"
+_ENDS = "[" + ", ".join(_last_sunday_1am(y, 10) for y in BST_YEARS) + "]"
+_FIRST = BST_YEARS[0] - 1  # DuckDB lists are 1-based
+
+MACROS = f"""
 CREATE OR REPLACE TEMP MACRO md_bst_start(y) AS
-    make_timestamp(y, 3, 31, 1, 0, 0) - to_days(dayofweek(make_date(y, 3, 31)));
+    CASE WHEN y BETWEEN {BST_YEARS[0]} AND {BST_YEARS[-1]} THEN {_STARTS}[y - {_FIRST}]
+         ELSE make_timestamp(y, 3, 31, 1, 0, 0) - to_days(dayofweek(make_date(y, 3, 31))) END;
 CREATE OR REPLACE TEMP MACRO md_bst_end(y) AS
-    make_timestamp(y, 10, 31, 1, 0, 0) - to_days(dayofweek(make_date(y, 10, 31)));
+    CASE WHEN y BETWEEN {BST_YEARS[0]} AND {BST_YEARS[-1]} THEN {_ENDS}[y - {_FIRST}]
+         ELSE make_timestamp(y, 10, 31, 1, 0, 0) - to_days(dayofweek(make_date(y, 10, 31))) END;
 CREATE OR REPLACE TEMP MACRO md_local_to_utc(ts) AS
     CASE WHEN ts >= md_bst_start(year(ts)) + INTERVAL 1 HOUR
           AND ts < md_bst_end(year(ts)) + INTERVAL 1 HOUR

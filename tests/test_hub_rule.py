@@ -63,7 +63,7 @@ def _ingest_sql_hubs(values: list[str]) -> tuple[list[str | None], list[str | No
             "hub": values,
         }
     )
-    con = parsing._connect()
+    con = parsing.connect()
     try:
         table, done = parsing.pretokenise(pa.Table.from_pandas(raw, preserve_index=False), con)
         table = table.append_column("row_number", pa.array(range(2, len(values) + 2)))

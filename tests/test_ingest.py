@@ -401,11 +401,11 @@ def test_uk_summer_time_arithmetic_matches_tzdata_hour_by_hour():
     2037 is the last year: some builds of the tz database (and pandas' reading of it) list no
     transitions after 2037 and keep GMT all year from 2038, while the UK rule goes on.
     """
-    from mashdemand.ingest.parsing import _connect
+    from mashdemand.ingest.parsing import connect
 
     utc = pd.date_range("2000-01-01", "2037-12-31 23:30", freq="30min")
     local = utc.tz_localize("UTC").tz_convert("Europe/London").tz_localize(None)
-    con = _connect()
+    con = connect()
     con.register("t", pd.DataFrame({"utc": utc, "local": local}))
     got = con.execute(
         "SELECT md_utc_to_local(utc) AS l, md_local_to_utc(local) AS u FROM t ORDER BY utc"

@@ -85,18 +85,60 @@ TOKEN_SQL: dict[str, str] = {
     "priority": "md_token({c})",
     "category": f"left(md_token({{c}}), {MAX_TEXT})",
     "outcome": f"left(md_token({{c}}), {MAX_TEXT})",
+    "rpa": "lower(md_text({c}))",
+}
+#: Columns of unique values that :func:`pretokenise` trims as DuckDB's ``trim`` does (the
+#: Unicode space separators, category Zs), about three times faster.
+TRIMMED: tuple[str, ...] = ("contact_id", "received_at", "decided_at")
+SPACES = " \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+
+
+#: A pretokenised value that is present but breaks its rule (a hub that is not a slug, a word
+#: outside a closed vocabulary), as SQL.
+INVALID_SQL = "chr(1)"
+VOCABULARIES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "source": (schema.SOURCES, schema.SOURCE_ALIASES),
+    "subject": (schema.SUBJECTS, schema.SUBJECT_ALIASES),
+    "priority": (schema.PRIORITIES, schema.PRIORITY_ALIASES),
 }
 
 
+def checked_sql(c: str, x: str) -> str:
+    """SQL: the normalised value of column ``c`` from raw value ``x``; NULL where missing and,
+    for the hub and the closed vocabularies, :data:`INVALID_SQL` where it breaks the rule.
+
+    >>> checked_sql("category", "v")
+    'left(md_token(v), 200)'
+    """
+    token = TOKEN_SQL[c].format(c=x)
+    if c == "rpa":
+        value = f"CASE WHEN {_is_in(token, TRUE_WORDS)} THEN 'true' " + (
+            f"WHEN {_is_in(token, FALSE_WORDS)} THEN 'false' END"
+        )
+    elif c == "hub":
+        value = HUB_SQL.format(t=f"({token})")
+    elif c in VOCABULARIES:
+        value = vocab_sql(f"({token})", *VOCABULARIES[c])[0]
+    else:
+        return token
+    return f"CASE WHEN ({token}) IS NOT NULL THEN coalesce({value}, {INVALID_SQL}) END"
+
+
 def pretokenise(table: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, set[str]]:
-    """Normalise the :data:`TOKEN_SQL` columns of ``table`` on their distinct values.
+    """Normalise and check the :data:`TOKEN_SQL` columns of ``table`` on their distinct values
+    (:func:`checked_sql`), and trim the :data:`TRIMMED` text columns.
 
     A million-row export has a handful of distinct sources or priorities: the SQL rule runs
     on the dictionary and the result is spread back with ``take``. Returns the new table and
     the names of the columns now normalised.
     """
     done: set[str] = set()
-    for c, expr in TOKEN_SQL.items():
+    for c in TRIMMED:
+        if c in table.column_names and pa.types.is_string(table.schema.field(c).type):
+            trimmed = pc.utf8_trim(table.column(c), SPACES)
+            table = table.set_column(table.column_names.index(c), c, trimmed)
+            done.add(c)
+    for c in TOKEN_SQL:
         if c not in table.column_names:
             continue
         col = table.column(c)
@@ -112,7 +154,7 @@ def pretokenise(table: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Tab
         d = pa.table({"i": pa.array(range(len(dictionary))), "v": dictionary})
         con.register("_dict", d)
         try:
-            rows = con.execute(f"SELECT {expr.format(c='v')} FROM _dict ORDER BY i").fetchall()
+            rows = con.execute(f"SELECT {checked_sql(c, 'v')} FROM _dict ORDER BY i").fetchall()
         finally:
             con.unregister("_dict")
         norm = pa.array([r[0] for r in rows], type=pa.string())
@@ -149,10 +191,18 @@ def order_formats(sample: list[str]) -> tuple[str, ...]:
     return tuple(sorted(LOCAL_FORMATS, key=lambda f: -hits[f]))
 
 
-def _ts_stage0(col: str, dtype: pa.DataType | None, formats: tuple[str, ...]) -> tuple[str, str]:
+def _text(col: str, trimmed: bool = False) -> str:
+    """SQL: ``col`` as text, NULL when blank (``trimmed``: spaces already cut, by
+    :func:`pretokenise`)."""
+    return f"nullif({col}, '')" if trimmed else f"md_text({col})"
+
+
+def _ts_stage0(
+    col: str, dtype: pa.DataType | None, formats: tuple[str, ...], trimmed: bool = False
+) -> tuple[str, str]:
     """SQL for (naive local TIMESTAMP, naive UTC TIMESTAMP where an offset was given).
 
-    Needs the connection's TimeZone to be UTC (set by the store and by :func:`_connect`).
+    Needs the connection's TimeZone to be UTC (set by the store and by :func:`connect`).
     """
     if dtype is None:
         return "CAST(NULL AS TIMESTAMP)", "CAST(NULL AS TIMESTAMP)"
@@ -160,7 +210,7 @@ def _ts_stage0(col: str, dtype: pa.DataType | None, formats: tuple[str, ...]) ->
         return "CAST(NULL AS TIMESTAMP)", f"CAST(CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP)"
     if pa.types.is_timestamp(dtype) or pa.types.is_date(dtype):
         return f"CAST({col} AS TIMESTAMP)", "CAST(NULL AS TIMESTAMP)"
-    t = f"md_text({col})"
+    t = _text(col, trimmed)
     offset = (
         f"CASE WHEN regexp_matches({t}, {quote(ISO_WITH_OFFSET)}) "
         f"THEN CAST(try_cast(regexp_replace({t}, '\\s+([Z+-][0-9:]*)$', '\\1') AS TIMESTAMPTZ)"
@@ -169,7 +219,7 @@ def _ts_stage0(col: str, dtype: pa.DataType | None, formats: tuple[str, ...]) ->
     return _naive_sql(t, formats), offset
 
 
-def present_sql(col: str, dtype: pa.DataType | None) -> str:
+def present_sql(col: str, dtype: pa.DataType | None, trimmed: bool = False) -> str:
     """SQL: TRUE where ``col`` holds a value (text: not blank; ``FALSE`` when absent).
 
     A typed timestamp or date is never blank, so it is tested for NULL without being cast to
@@ -179,13 +229,24 @@ def present_sql(col: str, dtype: pa.DataType | None) -> str:
         return "FALSE"
     if pa.types.is_timestamp(dtype) or pa.types.is_date(dtype):
         return f"{col} IS NOT NULL"
-    return f"md_text({col}) IS NOT NULL"
+    return f"{_text(col, trimmed)} IS NOT NULL"
 
 
 def timestamp_sql(col: str, dtype: pa.DataType | None) -> str:
     """SQL giving the UTC instant (naive UTC TIMESTAMP) of one column."""
     naive, offset = _ts_stage0(col, dtype, LOCAL_FORMATS)
     return f"coalesce({offset}, md_local_to_utc({naive}))"
+
+
+def _is_in(x: str, words: tuple[str, ...]) -> str:
+    """SQL: ``x`` is one of ``words`` (FALSE where ``x`` is NULL).
+
+    Not ``x IN (...)`` (nor ``list_contains``, which DuckDB rewrites to it): DuckDB plans a
+    long IN list as a join, which loses the rows' order (and the insert would then have to
+    sort them again).
+    """
+    whens = " ".join(f"WHEN {quote(w)} THEN TRUE" for w in words)
+    return f"(CASE {x} {whens} ELSE FALSE END)"
 
 
 def vocab_sql(col: str | None, vocab: tuple[str, ...], aliases: dict[str, str]) -> tuple[str, str]:
@@ -196,19 +257,26 @@ def vocab_sql(col: str | None, vocab: tuple[str, ...], aliases: dict[str, str]) 
     if col is None:
         return "CAST(NULL AS VARCHAR)", "FALSE"
     whens = " ".join(f"WHEN {col} = {quote(k)} THEN {quote(v)}" for k, v in aliases.items())
-    value = f"CASE WHEN {col} IN ({', '.join(map(quote, vocab))}) THEN {col} {whens} END"
+    value = f"CASE WHEN {_is_in(col, vocab)} THEN {col} {whens} END"
     return value, f"({col} IS NOT NULL AND ({value}) IS NULL)"
 
 
-def bool_sql(col: str | None, dtype: pa.DataType | None) -> tuple[str, str]:
-    """SQL for (BOOLEAN or NULL, TRUE where present but not a yes/no value)."""
+def bool_sql(col: str | None, dtype: pa.DataType | None, checked: bool = False) -> tuple[str, str]:
+    """SQL for (BOOLEAN or NULL, TRUE where present but not a yes/no value).
+
+    ``checked``: ``col`` went through :func:`pretokenise` (``'true'``, ``'false'``, NULL or
+    the :data:`INVALID_SQL` mark).
+    """
     if col is None:
         return "CAST(NULL AS BOOLEAN)", "FALSE"
     if dtype is not None and pa.types.is_boolean(dtype):
         return col, "FALSE"
+    if checked:
+        value = f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END"
+        return value, f"coalesce({col} = {INVALID_SQL}, FALSE)"
     t = f"lower(md_text({col}))"
-    value = f"CASE WHEN {t} IN ({', '.join(map(quote, TRUE_WORDS))}) THEN TRUE " + (
-        f"WHEN {t} IN ({', '.join(map(quote, FALSE_WORDS))}) THEN FALSE END"
+    value = f"CASE WHEN {_is_in(t, TRUE_WORDS)} THEN TRUE " + (
+        f"WHEN {_is_in(t, FALSE_WORDS)} THEN FALSE END"
     )
     return value, f"({t} IS NOT NULL AND ({value}) IS NULL)"
 
@@ -233,17 +301,38 @@ def parse_sql(
     def typ(c: str) -> pa.DataType | None:
         return types.get(c)
 
+    def raw(c: str) -> str:
+        return c if c in types else "CAST(NULL AS VARCHAR)"
+
     def tok(c: str) -> str:
         if c not in types:
             return "CAST(NULL AS VARCHAR)"
         return c if c in pretokenised else TOKEN_SQL[c].format(c=c)
 
-    rec_naive, rec_off = _ts_stage0("received_at", typ("received_at"), formats)
-    dec_naive, dec_off = _ts_stage0("decided_at", typ("decided_at"), formats)
-    rpa, rpa_bad = bool_sql("rpa" if "rpa" in types else None, typ("rpa"))
-    src, src_unknown = vocab_sql("_tsource", schema.SOURCES, schema.SOURCE_ALIASES)
-    subj, subj_bad = vocab_sql("_tsubject", schema.SUBJECTS, schema.SUBJECT_ALIASES)
-    pri, pri_bad = vocab_sql("_tpriority", schema.PRIORITIES, schema.PRIORITY_ALIASES)
+    # An offset is looked for only where no local format matched (none allows one), so the
+    # regular expression runs on the odd row, not on every row.
+    def trimmed(c: str) -> bool:
+        return c in pretokenised
+
+    rec_naive, _ = _ts_stage0("received_at", typ("received_at"), formats, trimmed("received_at"))
+    _, rec_off = _ts_stage0("_rec_raw", typ("received_at"), formats, trimmed("received_at"))
+    dec_naive, _ = _ts_stage0("decided_at", typ("decided_at"), formats, trimmed("decided_at"))
+    _, dec_off = _ts_stage0("_dec_raw", typ("decided_at"), formats, trimmed("decided_at"))
+    rpa, rpa_bad = bool_sql("rpa" if "rpa" in types else None, typ("rpa"), "rpa" in pretokenised)
+
+    def checked(c: str, col: str) -> tuple[str, str]:
+        """(value, TRUE where present but invalid) of s0's token column ``col``."""
+        if c in pretokenised:  # checked already: NULL, a valid value or the INVALID mark
+            return f"nullif({col}, {INVALID_SQL})", f"coalesce({col} = {INVALID_SQL}, FALSE)"
+        if c == "hub":
+            value = HUB_SQL.format(t=col)
+            return value, f"({col} IS NOT NULL AND ({value}) IS NULL)"
+        return vocab_sql(col, *VOCABULARIES[c])
+
+    src, src_unknown = checked("source", "_tsource")
+    subj, subj_bad = checked("subject", "_tsubject")
+    pri, pri_bad = checked("priority", "_tpriority")
+    hub, _ = checked("hub", "_hub_slug")
     slug = tok("hub")
     now = quote(now_utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
     checks = [
@@ -263,6 +352,8 @@ def parse_sql(
     # The failed checks' names, NULL where passed: the first is the reason, all of them
     # (``concat_ws`` skips NULLs) the reasons. Plain expressions: a list per row costs more.
     flags = ", ".join(f"CASE WHEN coalesce({c}, FALSE) THEN {quote(n)} END" for n, c in checks)
+    # Whether any check failed: the names are put together for those rows only.
+    failed = " OR ".join(f"coalesce({c}, FALSE)" for _, c in checks)
     fields = [
         "_cid",
         "_hub",
@@ -278,11 +369,13 @@ def parse_sql(
     fingerprint = ", ".join(f"coalesce({f}, chr(1))" for f in fields)
     return f"""
     WITH s0 AS MATERIALIZED (
-        SELECT row_number, md_text(contact_id) AS _cid,
-               {present_sql("received_at", typ("received_at"))} AS _rec_present,
-               {rec_naive} AS _rec_naive, {rec_off} AS _rec_off,
-               {present_sql("decided_at", typ("decided_at"))} AS _dec_present,
-               {dec_naive} AS _dec_naive, {dec_off} AS _dec_off,
+        SELECT row_number, {_text("contact_id", trimmed("contact_id"))} AS _cid,
+               {present_sql("received_at", typ("received_at"), trimmed("received_at"))}
+                   AS _rec_present,
+               {rec_naive} AS _rec_naive, {raw("received_at")} AS _rec_raw,
+               {present_sql("decided_at", typ("decided_at"), trimmed("decided_at"))}
+                   AS _dec_present,
+               {dec_naive} AS _dec_naive, {raw("decided_at")} AS _dec_raw,
                {slug} AS _hub_slug, {tok("source")} AS _tsource, {tok("subject")} AS _tsubject,
                {tok("priority")} AS _tpriority, {rpa} AS _rpa, {rpa_bad} AS _rpa_bad,
                {tok("category")} AS _category, {tok("outcome")} AS _outcome
@@ -290,18 +383,23 @@ def parse_sql(
     ), s1 AS (
         SELECT row_number, _cid, _rec_present, _dec_present, _hub_slug, _rpa, _rpa_bad,
                _category, _outcome,
-               coalesce(_rec_off, md_local_to_utc(_rec_naive)) AS _rec,
-               coalesce(_dec_off, md_local_to_utc(_dec_naive)) AS _dec,
-               {HUB_SQL.format(t="_hub_slug")} AS _hub,
+               CASE WHEN _rec_naive IS NULL THEN {rec_off}
+                    ELSE md_local_to_utc(_rec_naive) END AS _rec,
+               CASE WHEN _dec_naive IS NULL THEN {dec_off}
+                    ELSE md_local_to_utc(_dec_naive) END AS _dec,
+               {hub} AS _hub,
                {src_unknown} AS source_unknown,
                CASE WHEN {src_unknown} THEN 'other' ELSE {src} END AS _source,
                {subj} AS _subject, {subj_bad} AS _subject_bad,
                {pri} AS _priority, {pri_bad} AS _priority_bad
         FROM s0
     ), s2 AS (
-        SELECT *, coalesce({flags}) AS _reason, concat_ws(';', {flags}) AS _reasons,
-               md_utc_to_local(_rec) AS _local
+        SELECT *, ({failed}) AS _failed, md_utc_to_local(_rec) AS _local
         FROM s1
+    ), s3 AS (
+        SELECT *, CASE WHEN _failed THEN coalesce({flags}) END AS _reason,
+               CASE WHEN _failed THEN concat_ws(';', {flags}) END AS _reasons
+        FROM s2
     )
     SELECT row_number,
            _cid AS contact_id, _hub AS hub,
@@ -313,11 +411,12 @@ def parse_sql(
            _reason AS reason, nullif(_reasons, '') AS reasons,
            source_unknown,
            {HASH64_SQL.format(x=f"concat_ws(chr(31), {fingerprint})")} AS row_hash
-    FROM s2
+    FROM s3
     """
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for the parsing SQL: UTC session time zone, macros."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     install_macros(con)
@@ -336,7 +435,7 @@ def parse_contacts(raw: pd.DataFrame | pa.Table, now: pd.Timestamp | None = None
         table = table.append_column("row_number", pa.array(range(2, table.num_rows + 2)))
     now = pd.Timestamp.now(tz="UTC") if now is None else now
     types = {f.name: f.type for f in table.schema}
-    con = _connect()
+    con = connect()
     try:
         con.register("_raw", table)
         out = con.execute(parse_sql("_raw", types, now) + " ORDER BY row_number").df()
@@ -370,7 +469,7 @@ def parse_local_timestamps(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pa.types.is_null(arr.type):
         arr = arr.cast(pa.string())
     table = pa.table({"v": arr})
-    con = _connect()
+    con = connect()
     try:
         con.register("_v", table)
         sql = (

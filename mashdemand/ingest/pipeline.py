@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mashdemand import schema
 from mashdemand.ingest import parsing
@@ -149,29 +150,33 @@ def _sha256(path: Path) -> str:
 
 
 RAW_TEXT = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in schema.CONTACT_COLUMNS)
+#: The raw values in a quarantined row's key (NULL as chr(1)).
+RAW_FIELDS = ", ".join(f"coalesce(CAST(r.{c} AS VARCHAR), chr(1))" for c in schema.CONTACT_COLUMNS)
 #: What a file's rows are checked against: the stored contacts, which inside the run's
 #: transaction include the rows accepted from the run's earlier files.
 STORED_SQL = "SELECT contact_id, row_hash FROM contacts"
 
 
-def _process(
-    raw: RawTable,
-    con: duckdb.DuckDBPyConnection,
-    ingest_id: int,
-    now: datetime,
-    sha256: Future[str],
-) -> FileSummary:
-    """Parse, check and dedupe one file's rows, all inside DuckDB (one parallel pass); store
-    its accepted rows, quarantine and conflicts; its parsed rows are freed on return.
+@dataclass
+class _Parsed:
+    """One file's rows as read (``raw``: quarantine keeps these values), with every canonical
+    column (``table``: missing ones as NULL text), and parsed and checked (``parsed``)."""
 
-    The accepted rows are inserted at once, so the run holds no file's rows after it is done
-    (DuckDB writes full row groups of a large transaction to the store file as they fill, so
-    they need no memory either) and each file is checked against one table, ``contacts``,
-    whatever the number of files before it.
+    raw: RawTable
+    table: pa.Table
+    parsed: pa.Table
+
+
+def _parse_file(raw: RawTable, now: datetime) -> _Parsed:
+    """Parse and check one file's rows on a private in-memory DuckDB (one parallel pass).
+
+    Needs no store, so the ingest parses the next file on a thread while it stores this one.
+    The result is Arrow tables, not DuckDB temporary tables: a temporary table dropped inside
+    the run's transaction is kept by DuckDB until the commit (about 220 bytes a contact,
+    spilled to disk beyond the memory cap), an Arrow table is freed when it is let go.
     """
-    file = str(raw.path)
     table = raw.table
-    # Columns the file lacks are NULL text, so every statement below sees all canonical columns.
+    # Columns the file lacks are NULL text, so every statement sees all canonical columns.
     for c in schema.CONTACT_COLUMNS:
         if c not in table.column_names:
             table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
@@ -180,72 +185,114 @@ def _process(
     if pa.types.is_string(table.schema.field(schema.RECEIVED_AT).type):
         head = table.column(schema.RECEIVED_AT).slice(0, 2000).drop_null().to_pylist()
         formats = parsing.order_formats(head[:200])
+    con = parsing.connect()
+    try:
+        # DuckDB finds the table by its local name (a replacement scan).
+        _in, pretokenised = parsing.pretokenise(table, con)
+        sql = parsing.parse_sql("_in", types, now, formats, pretokenised)
+        parsed = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    return _Parsed(raw, table, parsed)
+
+
+def _read_and_parse(path: Path, mapping: dict[str, str], now: datetime) -> _Parsed:
+    return _parse_file(read_table(path, mapping), now)
+
+
+def _process(
+    file_rows: _Parsed,
+    con: duckdb.DuckDBPyConnection,
+    ingest_id: int,
+    sha256: Future[str],
+) -> FileSummary:
+    """Deduplicate one parsed file's rows against the store and themselves; store its
+    accepted rows, quarantine and conflicts.
+
+    The accepted rows are inserted at once, so the run holds no file's rows after it is done
+    (DuckDB writes full row groups of a large transaction to the store file as they fill, so
+    they need no memory either) and each file is checked against one table, ``contacts``,
+    whatever the number of files before it.
+    """
+    raw = file_rows.raw
+    file = str(raw.path)
+    table = file_rows.table
     # DuckDB finds the file's tables by these local names (a replacement scan). Registered
     # with ``con.register`` they would be held by the transaction until it ends, and a run of
     # many files would keep every file's table in memory.
     _raw = table  # as read: quarantine keeps these raw values
-    _in, pretokenised = parsing.pretokenise(table, con)
-    # The parsed rows and their status are Arrow tables, not DuckDB temporary tables: a
-    # temporary table dropped inside the run's transaction is kept by DuckDB until the commit
-    # (about 220 bytes a contact, spilled to disk beyond the memory cap), an Arrow table is
-    # freed when this function returns.
-    _parsed = con.sql(parsing.parse_sql("_in", types, now, formats, pretokenised)).to_arrow_table()
-    # Status of each usable row: the first occurrence of an id in the file is checked
-    # against the store; later occurrences against the first.
-    _status = con.sql(
-        f"""
-        WITH u AS (
-            SELECT row_number, contact_id, row_hash,
-                   row_number() OVER w AS occ, first_value(row_hash) OVER w AS first_hash
-            FROM _parsed WHERE reason IS NULL
-            WINDOW w AS (PARTITION BY contact_id ORDER BY row_number)
-        )
-        SELECT u.row_number, u.row_hash,
-               CASE WHEN u.occ > 1 AND u.row_hash = u.first_hash THEN 'duplicate'
-                    WHEN u.occ > 1 THEN 'conflict_within_file'
-                    WHEN c.row_hash = u.row_hash THEN 'duplicate'
-                    WHEN c.contact_id IS NOT NULL THEN 'conflict_with_stored_contact'
-                    ELSE 'accepted' END AS status,
-               CASE WHEN u.occ > 1 THEN u.first_hash ELSE c.row_hash END AS stored_hash
-        FROM u LEFT JOIN ({STORED_SQL}) c
-            ON u.occ = 1 AND c.contact_id = u.contact_id
-        """
-    ).to_arrow_table()
-    select = (
-        "SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour, "
-        "p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc, p.outcome, "
-        f"p.row_hash, {ingest_id} AS ingest_id, p.row_number FROM _parsed p"
-    )
-    (not_accepted,) = con.execute(
-        "SELECT count(*) FROM _status WHERE status <> 'accepted'"
-    ).fetchone()
+    _parsed = file_rows.parsed
+    usable = _parsed.column("reason").null_count
+    # Usable rows that are not new (duplicates and conflicts), with their status; every
+    # other usable row is accepted. The first occurrence of an id in the file is checked
+    # against the store, later occurrences against the first.
+    if _ids_unique(_parsed, con):  # the usual export: no id twice, so only the store to check
+        status_sql = f"""
+            SELECT u.row_number, u.row_hash,
+                   CASE WHEN c.row_hash = u.row_hash THEN 'duplicate'
+                        ELSE 'conflict_with_stored_contact' END AS status,
+                   c.row_hash AS stored_hash
+            FROM _parsed u JOIN ({STORED_SQL}) c USING (contact_id)
+            WHERE u.reason IS NULL
+            """
+    else:
+        status_sql = f"""
+            WITH u AS (
+                SELECT row_number, contact_id, row_hash,
+                       row_number() OVER w AS occ, first_value(row_hash) OVER w AS first_hash
+                FROM _parsed WHERE reason IS NULL
+                WINDOW w AS (PARTITION BY contact_id ORDER BY row_number)
+            ), s AS (
+                SELECT u.row_number, u.row_hash,
+                       CASE WHEN u.occ > 1 AND u.row_hash = u.first_hash THEN 'duplicate'
+                            WHEN u.occ > 1 THEN 'conflict_within_file'
+                            WHEN c.row_hash = u.row_hash THEN 'duplicate'
+                            WHEN c.contact_id IS NOT NULL THEN 'conflict_with_stored_contact'
+                            END AS status,
+                       CASE WHEN u.occ > 1 THEN u.first_hash ELSE c.row_hash END AS stored_hash
+                FROM u LEFT JOIN ({STORED_SQL}) c
+                    ON u.occ = 1 AND c.contact_id = u.contact_id
+            )
+            SELECT * FROM s WHERE status IS NOT NULL
+            """
+    _status = con.sql(status_sql).to_arrow_table()
+    # The usable rows not in _status: this file's new contacts.
+    new = "p.reason IS NULL"
+    if _status.num_rows:
+        new += " AND p.row_number NOT IN (SELECT row_number FROM _status)"
     # The min/max and the count of sources mapped to 'other' before the insert, while
     # the accepted rows are easy to tell from the stored ones.
     lo, hi, other = con.execute(
-        """
+        f"""
         SELECT min(p.received_at_utc), max(p.received_at_utc),
                count(*) FILTER (WHERE p.source_unknown)
-        FROM _parsed p JOIN _status s USING (row_number) WHERE s.status = 'accepted'
+        FROM _parsed p WHERE {new}
         """
     ).fetchall()[0]
     cols = ", ".join(CONTACT_TABLE_COLUMNS)
-    if not_accepted == 0:  # the usual first load: every usable row is new
-        accepted = f"{select} WHERE p.reason IS NULL"
-    else:
-        accepted = f"{select} JOIN _status s USING (row_number) WHERE s.status = 'accepted'"
-    # In row order: the parallel parse does not keep it, and the store's row groups
-    # compress best (and read back in file order) with it.
-    con.execute(f"INSERT INTO contacts ({cols}) {accepted} ORDER BY p.row_number")
+    # In row order: the store's row groups compress best (and read back in file order) with
+    # it. The parse keeps the order of the rows it reads (DuckDB preserves insertion order,
+    # and the parse SQL avoids plans that do not), so the sort is a fallback.
+    order = "" if _in_row_order(_parsed) else " ORDER BY p.row_number"
+    con.execute(
+        f"""
+        INSERT INTO contacts ({cols})
+        SELECT p.contact_id, p.hub, p.received_at_utc, p.received_date, p.received_hour,
+               p.source, p.subject, p.priority, p.category, p.rpa, p.decided_at_utc,
+               p.outcome, p.row_hash, {ingest_id} AS ingest_id, p.row_number
+        FROM _parsed p WHERE {new}{order}
+        """
+    )
     # Quarantine: rows failing a check, and conflicts. Raw text of contract columns only.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _q AS
-        SELECT p.row_number,
-               coalesce(p.reason, s.status) AS reason,
-               coalesce(p.reasons, s.status) AS reasons,
-               s.stored_hash, s.row_hash AS new_hash
-        FROM _parsed p LEFT JOIN _status s USING (row_number)
-        WHERE p.reason IS NOT NULL OR s.status LIKE 'conflict%'
+        SELECT row_number, reason, reasons, CAST(NULL AS UBIGINT) AS stored_hash,
+               CAST(NULL AS UBIGINT) AS new_hash
+        FROM _parsed WHERE reason IS NOT NULL
+        UNION ALL
+        SELECT row_number, status, status, stored_hash, row_hash
+        FROM _status WHERE status LIKE 'conflict%'
         """
     )
     # Rows the reader could not split into columns: row number and reason only.
@@ -258,37 +305,37 @@ def _process(
             con.execute(
                 f"INSERT INTO _q SELECT row_number, '{reason}', '{reason}', NULL, NULL FROM _bad"
             )
-    sha = sha256.result()
-    con.execute(
-        f"""
-        INSERT INTO quarantine
-        SELECT * FROM (
-            SELECT {ingest_id} AS ingest_id, {quote(file)} AS file, q.row_number,
-                   q.reason, q.reasons, {RAW_TEXT},
-                   md5_number_lower(concat_ws(chr(31), {quote(sha)}, q.row_number,
-                       q.reason, {
-            ", ".join(f"coalesce(CAST(r.{c} AS VARCHAR), chr(1))" for c in schema.CONTACT_COLUMNS)
-        })) AS raw_hash
-            FROM _q q LEFT JOIN _raw r USING (row_number)
-        ) n
-        WHERE NOT EXISTS (SELECT 1 FROM quarantine t WHERE t.raw_hash = n.raw_hash)
-        """
-    )
-    con.execute(
-        f"""
-        INSERT INTO conflicts
-        SELECT {ingest_id}, {quote(file)}, q.row_number, p.contact_id,
-               q.stored_hash, q.new_hash
-        FROM _q q JOIN _parsed p USING (row_number)
-        WHERE q.reason LIKE 'conflict%' AND NOT EXISTS (
-            SELECT 1 FROM conflicts t WHERE t.contact_id = p.contact_id
-            AND t.stored_hash = q.stored_hash AND t.new_hash = q.new_hash)
-        """
-    )
-    statuses = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY ALL").fetchall())
     reasons = dict(
         con.execute("SELECT reason, count(*) FROM _q GROUP BY ALL ORDER BY 2 DESC").fetchall()
     )
+    if reasons:  # a clean file skips the two joins over all its rows
+        sha = sha256.result()
+        con.execute(
+            f"""
+            INSERT INTO quarantine
+            SELECT * FROM (
+                SELECT {ingest_id} AS ingest_id, {quote(file)} AS file, q.row_number,
+                       q.reason, q.reasons, {RAW_TEXT},
+                       md5_number_lower(concat_ws(chr(31), {quote(sha)}, q.row_number,
+                           q.reason, {RAW_FIELDS})) AS raw_hash
+                FROM _q q LEFT JOIN _raw r USING (row_number)
+            ) n
+            WHERE NOT EXISTS (SELECT 1 FROM quarantine t WHERE t.raw_hash = n.raw_hash)
+            """
+        )
+        con.execute(
+            f"""
+            INSERT INTO conflicts
+            SELECT {ingest_id}, {quote(file)}, q.row_number, p.contact_id,
+                   q.stored_hash, q.new_hash
+            FROM _q q JOIN _parsed p USING (row_number)
+            WHERE q.reason LIKE 'conflict%' AND NOT EXISTS (
+                SELECT 1 FROM conflicts t WHERE t.contact_id = p.contact_id
+                AND t.stored_hash = q.stored_hash AND t.new_hash = q.new_hash)
+            """
+        )
+    statuses = dict(con.execute("SELECT status, count(*) FROM _status GROUP BY ALL").fetchall())
+    statuses["accepted"] = usable - _status.num_rows
     con.execute("DROP TABLE IF EXISTS _q")
     quarantined = sum(reasons.values())
     return FileSummary(
@@ -306,6 +353,30 @@ def _process(
         min_received_at=_iso_local(lo),
         max_received_at=_iso_local(hi),
     )
+
+
+def _ids_unique(table: pa.Table, con: duckdb.DuckDBPyConnection) -> bool:
+    """True where no ``contact_id`` appears twice in ``table`` (NULLs aside).
+
+    Exports usually number their contacts in order: ids that increase row by row are
+    unique, which one pass of comparisons shows (~20 times faster than counting them).
+    """
+    ids = table.column("contact_id")
+    if ids.null_count == 0 and len(ids) > 1:
+        ids = ids.combine_chunks()
+        if pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
+            return True
+    _ids = table.select(["contact_id"])  # noqa: F841 (DuckDB finds it by name)
+    ((unique,),) = con.execute(
+        "SELECT count(DISTINCT contact_id) = count(contact_id) FROM _ids"
+    ).fetchall()
+    return bool(unique)
+
+
+def _in_row_order(table: pa.Table) -> bool:
+    """True where ``table``'s row numbers strictly increase."""
+    rows = table.column("row_number").to_numpy()
+    return bool((rows[1:] > rows[:-1]).all())
 
 
 def ingest_contacts(
@@ -361,18 +432,18 @@ def ingest_contacts(
         files_in = contact_files(paths)  # every path checked before any is read
         if not files_in:
             raise IngestError("no files given")
-        reading = _read_each(files_in, cols, guard)
         # The first file is read before the store is opened (a single bad export leaves the
-        # store unopened); the others one at a time inside the run, each dropped once stored.
-        pending = [next(reading)]
+        # store unopened); the others inside the run, each read and parsed while the one
+        # before it is stored, and dropped once stored.
+        first = read_table(files_in[0], cols)
         now = datetime.now(UTC) if now is None else now
         st = Store(store, wait=wait) if own else store
         guard.on_signal = st.interrupt
         stored = False
         try:
             guard.check()
-            with _memory_cap(st):
-                files = _store_files(st, files_in, _chain(pending, reading), now, guard)
+            with _ingest_settings(st):
+                files = _store_files(st, files_in, first, cols, now, guard)
             stored = True
         except Exception as exc:
             if is_disk_full(exc) and not isinstance(exc, StoreError):
@@ -399,65 +470,78 @@ def ingest_contacts(
 INGEST_MEMORY_LIMIT = "1GiB"
 
 
+#: DuckDB threads of the store's connection while an ingest writes: one. A row group filled by
+#: one thread is written to the store file as it fills; several threads leave part-filled row
+#: groups, which the commit writes to the write-ahead log (1.5 GB for 20 million contacts)
+#: and closing writes again, ~25% slower overall and a 45% larger file. The other core
+#: reads and parses the next file meanwhile.
+INGEST_THREADS = 1
+
+
 @contextlib.contextmanager
-def _memory_cap(st: Store) -> Iterator[None]:
-    """Cap DuckDB's memory at :data:`INGEST_MEMORY_LIMIT` for the block (store files only: an
-    in-memory store cannot drop what it holds), then restore the connection's own limit."""
-    if st.path == ":memory:":
-        yield
-        return
-    query = "SELECT current_setting('memory_limit')"
-    (before,) = st.con.execute(query).fetchone()
-    st.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+def _ingest_settings(st: Store) -> Iterator[None]:
+    """Cap DuckDB's memory at :data:`INGEST_MEMORY_LIMIT` (store files only: an in-memory
+    store cannot drop what it holds) and its threads at :data:`INGEST_THREADS` for the block,
+    then restore the connection's own settings."""
+    settings = {"threads": str(INGEST_THREADS)}
+    if st.path != ":memory:":
+        settings["memory_limit"] = INGEST_MEMORY_LIMIT
+    before = {}
+    for name, value in settings.items():
+        before[name] = st.con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
+        st.con.execute(f"SET {name} = {quote(value)}")
     try:
         yield
     finally:
         with contextlib.suppress(duckdb.Error):  # a failed run's connection may refuse
-            # DuckDB's default exactly (its text rounds), else the value the caller had set.
-            st.con.execute("RESET memory_limit")
-            if st.con.execute(query).fetchone()[0] != before:
-                st.con.execute(f"SET memory_limit = {quote(before)}")
-
-
-def _read_each(
-    paths: list[Path], mapping: dict[str, str], guard: SignalGuard
-) -> Iterator[RawTable]:
-    """Read the exports one at a time (the generator keeps no reference to a table it gave)."""
-    for p in paths:
-        yield read_table(p, mapping)
-        guard.check()
-
-
-def _chain(first: list[RawTable], rest: Iterator[RawTable]) -> Iterator[RawTable]:
-    """``first``'s tables (emptied as they are given), then ``rest``."""
-    while first:
-        yield first.pop(0)
-    yield from rest
+            for name, value in before.items():
+                # DuckDB's default exactly (its text rounds), else the value the caller set.
+                st.con.execute(f"RESET {name}")
+                now = st.con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
+                if str(now) != str(value):
+                    st.con.execute(f"SET {name} = {quote(str(value))}")
 
 
 def _store_files(
-    st: Store, paths: list[Path], raws: Iterator[RawTable], now: datetime, guard: SignalGuard
+    st: Store,
+    paths: list[Path],
+    first: RawTable,
+    mapping: dict[str, str],
+    now: datetime,
+    guard: SignalGuard,
 ) -> list[FileSummary]:
-    """Process every file inside one transaction; commit only if no signal has arrived."""
+    """Process every file inside one transaction; commit only if no signal has arrived.
+
+    Two threads work beside the store: one hashes the files (for the ingest log and the
+    quarantine keys), one reads and parses the next file while this one is stored (DuckDB,
+    pyarrow and hashlib release the GIL). At most two files' rows are held at a time.
+    """
     files = []
     with st.transaction():
-        # File checksums (for the ingest log and quarantine keys) are computed on a thread
-        # while DuckDB parses: hashlib releases the GIL.
-        pool = ThreadPoolExecutor(max_workers=1)
-        shas = [pool.submit(_sha256, Path(p)) for p in paths]
-        pool.shutdown(wait=False)
+        hashing = ThreadPoolExecutor(max_workers=1)
+        shas = [hashing.submit(_sha256, Path(p)) for p in paths]
+        hashing.shutdown(wait=False)
+        ahead = ThreadPoolExecutor(max_workers=1)
+        nxt: Future[_Parsed] | None = ahead.submit(_parse_file, first, now)
+        del first
         try:
-            for sha_future in shas:
-                raw = next(raws)  # read here, so that at most one file's table is held
+            for i, sha_future in enumerate(shas):
+                assert nxt is not None
+                file_rows = nxt.result()
+                nxt = None
+                if i + 1 < len(paths):
+                    nxt = ahead.submit(_read_and_parse, paths[i + 1], mapping, now)
                 ingest_id = st.next_ingest_id()
-                fs = _process(raw, st.con, ingest_id, now, sha_future)
-                del raw
+                fs = _process(file_rows, st.con, ingest_id, sha_future)
+                del file_rows
                 _record_ingest(st, ingest_id, fs, sha_future.result())
                 files.append(fs)
                 guard.check()
         finally:
-            for f in shas:  # a failed run hashes no more files
-                f.cancel()
+            for f in [*shas, nxt]:  # a failed run hashes and reads no more files
+                if f is not None:
+                    f.cancel()
+            ahead.shutdown(wait=False)
         guard.hold()  # from here the COMMIT runs to its end
     return files
 
