@@ -281,3 +281,19 @@ def test_forecast_command_runs_on_a_local_cluster(tmp_path: Path):
     assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
     a, b = (tmp_path / "a.csv").read_bytes(), (tmp_path / "b.csv").read_bytes()
     assert a == b and len(a) > 1000
+
+
+def test_own_local_cluster_runs_workers_without_the_profiler():
+    """The LocalCluster the engine starts has no statistical profiler on its workers (it
+    samples the running task every 10 ms: tasks ran 24% slower with it)."""
+
+    def callbacks(dask_worker=None):
+        return sorted(dask_worker.periodic_callbacks)
+
+    engine = DaskEngine(workers=1)
+    try:
+        found = list(engine.client().run(callbacks).values())
+    finally:
+        engine.close()
+    assert len(found) == 1
+    assert "heartbeat" in found[0] and "profile" not in found[0], found
