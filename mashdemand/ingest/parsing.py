@@ -138,6 +138,8 @@ def pretokenise(table: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Tab
             trimmed = pc.utf8_trim(table.column(c), SPACES)
             table = table.set_column(table.column_names.index(c), c, trimmed)
             done.add(c)
+    # Every column's distinct values in one table and one query (a query costs a few ms).
+    cols: dict[str, pa.ChunkedArray] = {}
     for c in TOKEN_SQL:
         if c not in table.column_names:
             continue
@@ -148,16 +150,28 @@ def pretokenise(table: pa.Table, con: duckdb.DuckDBPyConnection) -> tuple[pa.Tab
             col = pc.dictionary_encode(col)
         else:
             continue
-        if col.num_chunks == 0:
-            continue
-        dictionary = col.chunk(0).dictionary.cast(pa.string())
-        d = pa.table({"i": pa.array(range(len(dictionary))), "v": dictionary})
-        con.register("_dict", d)
-        try:
-            rows = con.execute(f"SELECT {checked_sql(c, 'v')} FROM _dict ORDER BY i").fetchall()
-        finally:
-            con.unregister("_dict")
-        norm = pa.array([r[0] for r in rows], type=pa.string())
+        if col.num_chunks:
+            cols[c] = col
+    if not cols:
+        return table, done
+    dictionaries = [col.chunk(0).dictionary.cast(pa.string()) for col in cols.values()]
+    d = pa.table(
+        {
+            "k": pa.array(
+                [k for k, dic in enumerate(dictionaries) for _ in range(len(dic))], pa.int32()
+            ),
+            "i": pa.array([i for dic in dictionaries for i in range(len(dic))], pa.int32()),
+            "v": pa.concat_arrays(dictionaries),
+        }
+    )
+    whens = " ".join(f"WHEN {k} THEN {checked_sql(c, 'v')}" for k, c in enumerate(cols))
+    con.register("_dict", d)
+    try:
+        rows = con.execute(f"SELECT k, CASE k {whens} END FROM _dict ORDER BY k, i").fetchall()
+    finally:
+        con.unregister("_dict")
+    for k, (c, col) in enumerate(cols.items()):
+        norm = pa.array([v for kk, v in rows if kk == k], type=pa.string())
         values = pa.chunked_array(
             [pa.DictionaryArray.from_arrays(ch.indices, norm) for ch in col.chunks],
             type=pa.dictionary(col.type.index_type, pa.string()),

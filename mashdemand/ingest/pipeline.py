@@ -11,10 +11,10 @@ Every row read ends in exactly one of three places, so that
   conflict is also recorded in ``conflicts``.
 
 All files named in one call are processed in one transaction: a file that cannot be read at all
-leaves the store untouched, whichever file it is. Files are read one at a time and each is
-processed and dropped before the next is read (paths, extensions and folders are checked before
-any), so memory does not grow with the number of files: 20 million contacts in 150 files load
-in well under 4 GB (``benchmarks/ingest_scale.py``).
+leaves the store untouched, whichever file it is. Each file is read and parsed while the one
+before it is stored, and dropped once stored (paths, extensions and folders are checked before
+any is read), so at most two files are held and memory does not grow with the number of files:
+20 million contacts in 139 files load in 1.1 GB (``benchmarks/ingest_scale.py``).
 """
 
 from __future__ import annotations
@@ -167,7 +167,9 @@ class _Parsed:
     parsed: pa.Table
 
 
-def _parse_file(raw: RawTable, now: datetime) -> _Parsed:
+def _parse_file(
+    raw: RawTable, now: datetime, con: duckdb.DuckDBPyConnection | None = None
+) -> _Parsed:
     """Parse and check one file's rows on a private in-memory DuckDB (one parallel pass).
 
     Needs no store, so the ingest parses the next file on a thread while it stores this one.
@@ -185,19 +187,23 @@ def _parse_file(raw: RawTable, now: datetime) -> _Parsed:
     if pa.types.is_string(table.schema.field(schema.RECEIVED_AT).type):
         head = table.column(schema.RECEIVED_AT).slice(0, 2000).drop_null().to_pylist()
         formats = parsing.order_formats(head[:200])
-    con = parsing.connect()
+    own = con is None
+    con = parsing.connect() if con is None else con
     try:
         # DuckDB finds the table by its local name (a replacement scan).
         _in, pretokenised = parsing.pretokenise(table, con)
         sql = parsing.parse_sql("_in", types, now, formats, pretokenised)
         parsed = con.sql(sql).to_arrow_table()
     finally:
-        con.close()
+        if own:
+            con.close()
     return _Parsed(raw, table, parsed)
 
 
-def _read_and_parse(path: Path, mapping: dict[str, str], now: datetime) -> _Parsed:
-    return _parse_file(read_table(path, mapping), now)
+def _read_and_parse(
+    path: Path, mapping: dict[str, str], now: datetime, con: duckdb.DuckDBPyConnection
+) -> _Parsed:
+    return _parse_file(read_table(path, mapping), now, con)
 
 
 def _process(
@@ -465,7 +471,7 @@ def ingest_contacts(
 #: commits (each file's dropped table of quarantined rows; the parsed rows are Arrow tables,
 #: freed file by file) spills to
 #: ``<store>.tmp`` beyond the limit, instead of growing towards DuckDB's default of 80% of
-#: the machine's memory. With pyarrow's table of the one file being read, 20 million contacts
+#: the machine's memory. With the Arrow tables of the two files held, 20 million contacts
 #: stay well under 4 GB resident (``benchmarks/ingest_scale.py``).
 INGEST_MEMORY_LIMIT = "1GiB"
 
@@ -522,7 +528,8 @@ def _store_files(
         shas = [hashing.submit(_sha256, Path(p)) for p in paths]
         hashing.shutdown(wait=False)
         ahead = ThreadPoolExecutor(max_workers=1)
-        nxt: Future[_Parsed] | None = ahead.submit(_parse_file, first, now)
+        parse_con = parsing.connect()  # the reading thread's, for every file in turn
+        nxt: Future[_Parsed] | None = ahead.submit(_parse_file, first, now, parse_con)
         del first
         try:
             for i, sha_future in enumerate(shas):
@@ -530,7 +537,7 @@ def _store_files(
                 file_rows = nxt.result()
                 nxt = None
                 if i + 1 < len(paths):
-                    nxt = ahead.submit(_read_and_parse, paths[i + 1], mapping, now)
+                    nxt = ahead.submit(_read_and_parse, paths[i + 1], mapping, now, parse_con)
                 ingest_id = st.next_ingest_id()
                 fs = _process(file_rows, st.con, ingest_id, sha_future)
                 del file_rows
@@ -541,7 +548,9 @@ def _store_files(
             for f in [*shas, nxt]:  # a failed run hashes and reads no more files
                 if f is not None:
                     f.cancel()
-            ahead.shutdown(wait=False)
+            parse_con.interrupt()  # a file still being parsed stops at once
+            ahead.shutdown(wait=True)
+            parse_con.close()
         guard.hold()  # from here the COMMIT runs to its end
     return files
 
