@@ -323,15 +323,16 @@ def parse_sql(
             return "CAST(NULL AS VARCHAR)"
         return c if c in pretokenised else TOKEN_SQL[c].format(c=c)
 
-    # An offset is looked for only where no local format matched (none allows one), so the
-    # regular expression runs on the odd row, not on every row.
     def trimmed(c: str) -> bool:
         return c in pretokenised
 
-    rec_naive, _ = _ts_stage0("received_at", typ("received_at"), formats, trimmed("received_at"))
-    _, rec_off = _ts_stage0("_rec_raw", typ("received_at"), formats, trimmed("received_at"))
-    dec_naive, _ = _ts_stage0("decided_at", typ("decided_at"), formats, trimmed("decided_at"))
-    _, dec_off = _ts_stage0("_dec_raw", typ("decided_at"), formats, trimmed("decided_at"))
+    # s0 parses the local formats and passes the raw column on; s1 looks for an offset only
+    # where no local format matched (none allows one), so the regular expression runs on the
+    # odd row, not on every row.
+    rec_naive, rec_off = _ts_stage0(
+        "received_at", typ("received_at"), formats, trimmed("received_at")
+    )
+    dec_naive, dec_off = _ts_stage0("decided_at", typ("decided_at"), formats, trimmed("decided_at"))
     rpa, rpa_bad = bool_sql("rpa" if "rpa" in types else None, typ("rpa"), "rpa" in pretokenised)
 
     def checked(c: str, col: str) -> tuple[str, str]:
@@ -386,10 +387,10 @@ def parse_sql(
         SELECT row_number, {_text("contact_id", trimmed("contact_id"))} AS _cid,
                {present_sql("received_at", typ("received_at"), trimmed("received_at"))}
                    AS _rec_present,
-               {rec_naive} AS _rec_naive, {raw("received_at")} AS _rec_raw,
+               {rec_naive} AS _rec_naive, {raw("received_at")} AS received_at,
                {present_sql("decided_at", typ("decided_at"), trimmed("decided_at"))}
                    AS _dec_present,
-               {dec_naive} AS _dec_naive, {raw("decided_at")} AS _dec_raw,
+               {dec_naive} AS _dec_naive, {raw("decided_at")} AS decided_at,
                {slug} AS _hub_slug, {tok("source")} AS _tsource, {tok("subject")} AS _tsubject,
                {tok("priority")} AS _tpriority, {rpa} AS _rpa, {rpa_bad} AS _rpa_bad,
                {tok("category")} AS _category, {tok("outcome")} AS _outcome

@@ -165,14 +165,18 @@ class _Parsed:
     raw: RawTable
     table: pa.Table
     parsed: pa.Table
+    #: No ``contact_id`` twice among the parsed rows (NULLs aside).
+    ids_unique: bool
+    #: The parsed rows are in file order.
+    in_order: bool
 
 
-def _parse_file(
-    raw: RawTable, now: datetime, con: duckdb.DuckDBPyConnection | None = None
-) -> _Parsed:
-    """Parse and check one file's rows on a private in-memory DuckDB (one parallel pass).
+def _parse_file(raw: RawTable, now: datetime, con: duckdb.DuckDBPyConnection) -> _Parsed:
+    """Parse and check one file's rows on ``con``, an in-memory DuckDB (one parallel pass).
 
-    Needs no store, so the ingest parses the next file on a thread while it stores this one.
+    Needs no store, so the ingest parses the next file on a thread while it stores this one;
+    what the store's side only reads (are the ids unique, are the rows in order) is worked
+    out here too.
     The result is Arrow tables, not DuckDB temporary tables: a temporary table dropped inside
     the run's transaction is kept by DuckDB until the commit (about 220 bytes a contact,
     spilled to disk beyond the memory cap), an Arrow table is freed when it is let go.
@@ -187,17 +191,11 @@ def _parse_file(
     if pa.types.is_string(table.schema.field(schema.RECEIVED_AT).type):
         head = table.column(schema.RECEIVED_AT).slice(0, 2000).drop_null().to_pylist()
         formats = parsing.order_formats(head[:200])
-    own = con is None
-    con = parsing.connect() if con is None else con
-    try:
-        # DuckDB finds the table by its local name (a replacement scan).
-        _in, pretokenised = parsing.pretokenise(table, con)
-        sql = parsing.parse_sql("_in", types, now, formats, pretokenised)
-        parsed = con.sql(sql).to_arrow_table()
-    finally:
-        if own:
-            con.close()
-    return _Parsed(raw, table, parsed)
+    # DuckDB finds the table by its local name (a replacement scan).
+    _in, pretokenised = parsing.pretokenise(table, con)
+    sql = parsing.parse_sql("_in", types, now, formats, pretokenised)
+    parsed = con.sql(sql).to_arrow_table()
+    return _Parsed(raw, table, parsed, _ids_unique(parsed, con), _in_row_order(parsed))
 
 
 def _read_and_parse(
@@ -232,7 +230,7 @@ def _process(
     # Usable rows that are not new (duplicates and conflicts), with their status; every
     # other usable row is accepted. The first occurrence of an id in the file is checked
     # against the store, later occurrences against the first.
-    if _ids_unique(_parsed, con):  # the usual export: no id twice, so only the store to check
+    if file_rows.ids_unique:  # the usual export: no id twice, so only the store to check
         status_sql = f"""
             SELECT u.row_number, u.row_hash,
                    CASE WHEN c.row_hash = u.row_hash THEN 'duplicate'
@@ -279,7 +277,7 @@ def _process(
     # In row order: the store's row groups compress best (and read back in file order) with
     # it. The parse keeps the order of the rows it reads (DuckDB preserves insertion order,
     # and the parse SQL avoids plans that do not), so the sort is a fallback.
-    order = "" if _in_row_order(_parsed) else " ORDER BY p.row_number"
+    order = "" if file_rows.in_order else " ORDER BY p.row_number"
     con.execute(
         f"""
         INSERT INTO contacts ({cols})
