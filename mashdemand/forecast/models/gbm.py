@@ -62,7 +62,10 @@ class PooledGBM(Forecaster):
     freq, season_length : see :class:`~mashdemand.forecast.base.Forecaster`.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         Passed to ``HistGradientBoostingRegressor`` (``min_samples_leaf`` is lowered for tiny
-        panels to a tenth of the rows, at least 2).
+        panels to a tenth of the rows, at least 2). 100 iterations at a rate of 0.15 fit in a
+        third of the time of 300 at 0.05 and scored as well on the real series of
+        ``benchmarks/forecast.py`` (mean MASE ratio to the best peer 0.962 against 0.969;
+        60 at 0.25 gave 0.970): the fit is the longest task of a forecast.
     exposure : str or None
         Driver column whose growth scales the forecast; ``None`` for none.
     random_state : int
@@ -78,8 +81,8 @@ class PooledGBM(Forecaster):
         *,
         freq: str = "day",
         season_length: int | None = None,
-        max_iter: int = 300,
-        learning_rate: float = 0.05,
+        max_iter: int = 100,
+        learning_rate: float = 0.15,
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 20,
         l2_regularization: float = 0.0,
