@@ -43,7 +43,7 @@ from ingest import markdown_table  # noqa: E402
 STAGES: dict[str, tuple[str, str]] = {
     "ingest": ("mashdemand/ingest/pipeline.py", "ingest_contacts"),
     "forecast (all)": ("mashdemand/forecast/api.py", "forecast"),
-    "of which backtest": ("mashdemand/forecast/backtest.py", "cross_validation"),
+    "of which model fits": ("mashdemand/forecast/api.py", "backtest_and_fit"),
     "staffing plan": ("mashdemand/staffing/plan.py", "plan_staffing"),
     "verification": ("mashdemand/staffing/plan.py", "verify"),
     "sections (charts, words)": ("mashdemand/report/sections/__init__.py", "add_sections"),

@@ -129,6 +129,24 @@ def test_intervals_ordered_and_nonnegative(name: str, freq: str) -> None:
     assert (hi95 > lo95).mean() > 0.9  # intervals have width
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_forecast_does_not_depend_on_the_row_order_of_X(name: str) -> None:
+    """Each series finds its own future rows of X wherever they are (the models look them up
+    by position, one pass over X, not by a scan per series)."""
+    model, _, fc, _ = fitted(name, "day")
+    X = split("day")[1]
+    shuffled = X.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    again = model.predict(HORIZON["day"], X=shuffled)
+    pd.testing.assert_frame_equal(again, fc)
+    # Without one series' rows, that series falls back to its held values; the others keep
+    # their forecasts exactly.
+    partial = model.predict(HORIZON["day"], X=X[X[UID] != "s2"])
+    keep = fc[UID] != "s2"
+    pd.testing.assert_frame_equal(
+        partial[keep.to_numpy()].reset_index(drop=True), fc[keep].reset_index(drop=True)
+    )
+
+
 @pytest.mark.parametrize(("name", "freq"), CASES)
 def test_clone_and_determinism(name: str, freq: str) -> None:
     model, _, fc, _ = fitted(name, freq)

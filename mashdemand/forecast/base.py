@@ -139,12 +139,13 @@ class Forecaster:
     ) -> pd.DataFrame:
         """Forecast ``h`` periods after each series' end; returns the forecast frame."""
         self._check_fitted()
+        rows = series_rows(X) if X is not None and self.uses_features else None
         out = []
         for uid, state in self.models_.items():
             ds = future_dates(self.last_ds_[uid], h, self.freq)
             Xi = None
-            if X is not None and self.uses_features:
-                Xi = X[X[UID] == uid].set_index(DS).reindex(ds)
+            if rows is not None:
+                Xi = X.iloc[rows.get(uid, [])].set_index(DS).reindex(ds)
             f = self._predict_one(state, h, ds, Xi, level)
             f.insert(0, DS, ds)
             f.insert(0, UID, uid)
@@ -167,6 +168,12 @@ class Forecaster:
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_") and not hasattr(self, "model_"):
             raise RuntimeError(f"{self.name} is not fitted; call fit() first")
+
+
+def series_rows(df: pd.DataFrame) -> dict[Any, np.ndarray]:
+    """Row positions of each ``unique_id`` in ``df`` (one pass; looking each series up with
+    ``df[UID] == uid`` would cost a pass per series, quadratic in the series of a panel)."""
+    return {k: np.asarray(v) for k, v in df.groupby(UID, sort=False, observed=True).indices.items()}
 
 
 def clone(model: Forecaster) -> Forecaster:

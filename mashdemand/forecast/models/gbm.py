@@ -209,13 +209,14 @@ class PooledGBM(Forecaster):
         j = np.tile(np.arange(1, h + 1), len(self.codes_)).astype(float)
         n = idx[UID].map(self.n_).to_numpy(dtype=float)
         spread = np.sqrt(np.maximum(mean, 1.0)) * np.sqrt(1 + j / n)
+        resid = [
+            self.resid_[u] if len(self.resid_[u]) >= _MIN_OWN else self.resid_short_
+            for u in self.codes_
+        ]
         for lv in level:
             a = (1 - lv / 100) / 2
-            lo_q, hi_q = np.empty(len(idx)), np.empty(len(idx))
-            for u in self.codes_:
-                r = self.resid_[u] if len(self.resid_[u]) >= _MIN_OWN else self.resid_short_
-                sel = (idx[UID] == u).to_numpy()
-                lo_q[sel], hi_q[sel] = np.quantile(r, [a, 1 - a])
-            out[f"lo{lv}"] = mean + lo_q * spread
-            out[f"hi{lv}"] = mean + hi_q * spread
+            # idx holds h rows per series, in the order of codes_.
+            q = np.array([np.quantile(r, [a, 1 - a]) for r in resid]).reshape(-1, 2)
+            out[f"lo{lv}"] = mean + np.repeat(q[:, 0], h) * spread
+            out[f"hi{lv}"] = mean + np.repeat(q[:, 1], h) * spread
         return finish_forecast(out, level)

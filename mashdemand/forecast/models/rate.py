@@ -24,6 +24,7 @@ from mashdemand.forecast.base import (
     check_training_frame,
     finish_forecast,
     future_dates,
+    series_rows,
 )
 from mashdemand.forecast.features import POP_ALL, POP_CHILD
 from mashdemand.schema import SPLIT_SEP
@@ -163,12 +164,13 @@ class PooledRate(Forecaster):
         self._check_fitted()
         qs = sorted({q for lv in level for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)})
         table = np.array([np.quantile(x, qs) for x in self.errors_]) if self.errors_ else None
+        rows = series_rows(X) if X is not None else {}
         out = []
         for uid, state in self.models_.items():
             ds = future_dates(self.last_ds_[uid], h, self.freq)
             y, e_hist = self.series_[uid]
             if X is not None:
-                Xi = X[X[UID] == uid].set_index(DS).reindex(ds).reset_index()
+                Xi = X.iloc[rows.get(uid, [])].set_index(DS).reindex(ds).reset_index()
                 e = _exposure(Xi.reindex(columns=[POP_ALL, POP_CHILD]), uid)
                 if np.all(e == 1.0) and not np.all(e_hist == 1.0):
                     e = np.full(h, e_hist[-1])
