@@ -136,10 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     for job in jobs_to_run:
         t = table[table["job"] == job].set_index("load")["seconds"]
         idle, busy = float(t["as is"]), float(t["beside 2 busy"])
-        ok = idle <= GOALS[job] and busy <= 1.5 * idle
         verdicts.append(
-            f"- {job}: {idle:.1f} s as is (goal <= {GOALS[job]:.0f} s), {busy:.1f} s beside two "
-            f"busy processes ({busy / idle:.2f}x, goal <= 1.5x): **{'met' if ok else 'NOT met'}**"
+            f"- {job}: {idle:.1f} s as is (goal <= {GOALS[job]:.0f} s: "
+            f"**{'met' if idle <= GOALS[job] else 'NOT met'}**), {busy:.1f} s beside two busy "
+            f"processes ({busy / idle:.2f}x, goal <= 1.5x: "
+            f"**{'met' if busy <= 1.5 * idle else 'NOT met'}**)"
         )
     md = [
         "# End-to-end benchmark: the main job and the FMS appendix",
@@ -157,6 +158,14 @@ def main(argv: list[str] | None = None) -> None:
         markdown_table(table),
         "",
         *verdicts,
+        "",
+        "Beside two busy processes of the same session the scheduler shares the two cores "
+        "equally among the processes that want to run: a stage in the main process alone gets "
+        "two thirds of a core (1.5x slower), a stage on both workers half a core each (2x "
+        "slower). By that share alone, a job that keeps both cores busy when the machine is "
+        "idle slows by between 1.5x and 2x, by how much of it runs on the workers; only a job "
+        "that runs in one process throughout, slower idle, expects 1.5x. (The shared host's own "
+        "speed moves too: single runs land either side of that band.)",
         "",
     ]
     (OUT / "endtoend.md").write_text("\n".join(md), encoding="utf-8")
